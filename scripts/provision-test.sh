@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Provisions what the test suite needs from Debian's packages: nats-server
+# (integration tests) and chromium (browser tests). Installs them when
+# missing and we are root; otherwise stops with one line saying how.
+set -euo pipefail
+
+missing=()
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "provision: installing ${missing[*]} from Debian's packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  exit 0
+fi
+echo "provision: tests need ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}' and retry" >&2
+exit 1

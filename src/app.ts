@@ -1,0 +1,221 @@
+/**
+ * Wires trendmon together: NATS in, the pure windows and detector in the
+ * middle, ClickHouse and the WebSocket feed out. The one place that knows
+ * every adapter.
+ */
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { pino, type Logger } from 'pino';
+import { asyncScheduler, Subject, tap, type Subscription } from 'rxjs';
+import { createHttpApp, type Readiness } from './api/http.js';
+import { Catalog } from './catalog/catalog.js';
+import type { Config } from './config/index.js';
+import { detectSpikes, type Detection } from './detect/detector.js';
+import type { Spike } from './domain.js';
+import { LiveCounters } from './feed/counters.js';
+import type { SnapshotMessage, SpikeView } from './feed/protocol.js';
+import { FeedServer } from './feed/server.js';
+import { Ingest } from './ingest/ingest.js';
+import { ensureJetStream } from './ingest/jetstream.js';
+import { createMetrics } from './metrics.js';
+import { connectNats } from './nats/connect.js';
+import { ensureNatsServerInstalled } from './nats/server.js';
+import { NatsSupervisor } from './nats/supervisor.js';
+import { ident, openClickHouse } from './store/client.js';
+import { spikeRow } from './store/rows.js';
+import { migrate } from './store/schema.js';
+import { BatchWriter } from './store/writer.js';
+import { hoppingWindows } from './windows/hopping.js';
+import { observe, type Observation } from './windows/keys.js';
+
+export interface RunningApp {
+  readonly url: string;
+  readonly natsUrl: string;
+  readonly log: Logger;
+  /** Drains and closes everything; resolves when done. */
+  stop(): Promise<void>;
+}
+
+const WEB_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web');
+
+export async function startApp(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
+  const started = performance.now();
+  const metrics = createMetrics();
+  const closers: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    // NATS: the configured server, or an embedded one under DATA_DIR.
+    let natsUrl = config.nats.url;
+    if (!natsUrl) {
+      ensureNatsServerInstalled((line) => log.info(line));
+      const supervisor = await NatsSupervisor.start({ dir: join(config.dataDir, 'nats'), port: config.nats.managedPort }, log);
+      closers.push(() => supervisor.stop());
+      natsUrl = supervisor.url;
+    }
+    const nc: NatsConnection = await connectNats({ servers: natsUrl, name: 'trendmon', ...config.nats });
+    closers.push(() => nc.drain());
+    await ensureJetStream(nc);
+
+    // ClickHouse: the configured server, or embedded chDB under DATA_DIR.
+    const clickhouse: ClickHouseClient = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
+    closers.push(() => clickhouse.close());
+    const applied = await migrate(clickhouse, config.clickhouse.database);
+    if (applied.length) log.info({ versions: applied }, 'schema migrated');
+
+    const db = ident(config.clickhouse.database);
+    const writer = new BatchWriter({
+      insert: (table, rows) =>
+        clickhouse
+          .insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } })
+          .then(() => undefined),
+      maxRows: config.batch.maxRows,
+      maxWaitMs: config.batch.maxWaitMs,
+      maxBufferedRows: config.batch.maxRows * 4,
+      onInserted: (table, rows, ms) => {
+        metrics.insertDuration.observe({ table }, ms / 1000);
+        metrics.insertRows.observe({ table }, rows);
+        metrics.storeUp.set(1);
+      },
+      onRetry: (table, err, attempt, delay) => {
+        metrics.insertRetries.inc({ table });
+        metrics.storeUp.set(0);
+        log.warn({ table, attempt, delay, err: (err as Error).message }, 'insert failed; retrying');
+      },
+    });
+    closers.push(() => writer.close());
+    const bufferedGauge = setInterval(() => metrics.writerBufferedRows.set(writer.buffered), 1000);
+    closers.push(() => clearInterval(bufferedGauge));
+
+    const catalog = new Catalog();
+    if (config.catalogPath) log.info({ items: await catalog.loadFile(config.catalogPath) }, 'catalog loaded');
+    catalog.follow(nc, (problem) => log.warn({ problem }, 'catalog item rejected'));
+    closers.push(() => catalog.stop());
+
+    // The pure core: observations -> event-time windows -> spike detection.
+    const counters = new LiveCounters();
+    const observations = new Subject<Observation>();
+    let ranking: readonly Spike[] = [];
+    const view = (spike: Spike): SpikeView => {
+      const item = spike.dimension === 'sku' ? catalog.lookup(spike.key) : undefined;
+      return item ? { ...spike, title: item.title, category: item.category } : spike;
+    };
+    const snapshot = (): SnapshotMessage => ({
+      type: 'snapshot',
+      serverTime: Date.now(),
+      window: { sizeMs: config.windows.sizeMs, slideMs: config.windows.slideMs },
+      spikes: ranking.map(view),
+      counters: counters.read(),
+    });
+
+    const httpApp = createHttpApp({
+      registry: metrics.registry,
+      readiness: async () => readiness(nc, clickhouse, writer),
+      ranking: () => ranking.map(view),
+      clickhouse,
+      database: config.clickhouse.database,
+      webDir: WEB_DIR,
+    });
+    const server: Server = createServer(httpApp);
+    const feed = new FeedServer({ server, snapshot, onClientCountChange: (n) => metrics.feedClients.set(n) });
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    closers.push(() => feed.close());
+
+    const onDetection = (detection: Detection) => {
+      ranking = detection.ranking;
+      metrics.spikesOpen.set(detection.ranking.filter((s) => s.status !== 'ended').length);
+      for (const spike of detection.updates) {
+        writer.add('spikes', spikeRow(spike));
+        feed.broadcast({ type: 'spike', ...view(spike) });
+      }
+      feed.broadcast({ type: 'ranking', windowEnd: detection.windowEnd, entries: detection.ranking.map(view) });
+    };
+    const pipeline: Subscription = observations
+      .pipe(
+        hoppingWindows({ ...config.windows, scheduler: asyncScheduler }),
+        tap((result) => {
+          metrics.windowKeys.set(result.keys.length);
+          metrics.lateEvents.inc(result.lateEvents);
+        }),
+        detectSpikes({ warmupWindows: config.windows.sizeMs / config.windows.slideMs }),
+      )
+      .subscribe({
+        next: onDetection,
+        error: (err) => log.fatal({ err }, 'detection pipeline failed'),
+      });
+    closers.push(() => pipeline.unsubscribe());
+
+    const ingest = new Ingest({
+      nc,
+      writer,
+      metrics,
+      log,
+      onEvent: (event) => {
+        const units = event.kind === 'sale' ? event.qty : 0;
+        const revenue = event.kind === 'sale' ? units * (event.price ?? catalog.lookup(event.sku)?.price ?? 0) : 0;
+        counters.record(event.kind, units, revenue);
+        for (const observation of observe(event, catalog.lookup)) observations.next(observation);
+      },
+    });
+    await ingest.start();
+    closers.push(() => ingest.stop());
+
+    const countersTimer = setInterval(
+      () => feed.broadcast({ type: 'counters', serverTime: Date.now(), ...counters.read() }),
+      1000,
+    );
+    closers.push(() => clearInterval(countersTimer));
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.http.port, config.http.host, () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const url = `http://localhost:${port}`;
+    log.info({ url, nats: natsUrl, startupMs: Math.round(performance.now() - started) }, 'trendmon started');
+    return { url, natsUrl, log, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function readiness(nc: NatsConnection, clickhouse: ClickHouseClient, writer: BatchWriter): Promise<Readiness> {
+  const natsOk = !nc.isClosed() && nc.info !== undefined;
+  let chOk = false;
+  let chDetail: string | undefined;
+  try {
+    const ping = await clickhouse.ping();
+    chOk = ping.success;
+    if (!ping.success) chDetail = String(ping.error);
+  } catch (err) {
+    chDetail = (err as Error).message;
+  }
+  const storeOk = chOk && !writer.failing;
+  return {
+    ready: natsOk && storeOk,
+    checks: {
+      nats: { ok: natsOk },
+      clickhouse: { ok: chOk, ...(chDetail ? { detail: chDetail } : {}) },
+      writer: { ok: !writer.failing, detail: `${writer.buffered} rows buffered` },
+    },
+  };
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+/** The `trendmon` command line (contract section 6). */
+import { parseArgs } from 'node:util';
+import { startApp } from '../app.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { parseDuration } from '../config/duration.js';
+import { connectNats } from '../nats/connect.js';
+import { NatsServerNotFoundError } from '../nats/server.js';
+import { EmbeddedClickHouseUnavailableError } from '../store/client.js';
+import { CsvInputError, scoreFile } from './score.js';
+import { runSql, SqlError, type SqlOutput } from './sql.js';
+import { simulate, SpikeArgumentError } from './simulate.js';
+import { formatCount } from './progress.js';
+
+const USAGE = `usage: trendmon <command> [options]
+
+commands:
+  start [--simulate]                 run the whole app (embedded NATS and ClickHouse unless NATS_URL / CLICKHOUSE_URL)
+  simulate [--rate N] [--duration D] [--seed N] [--spike SKU[:factor]]... [--backfill]
+                                     publish synthetic traffic with labelled surges to NATS
+  score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
+  sql "SELECT ..." [--format table|csv|json]
+                                     read-only query against the configured ClickHouse
+  config                             print the effective configuration (secrets masked)
+
+configuration comes from the environment: see README.md, "Configuration".`;
+
+class UsageError extends Error {}
+
+function simulateArgs(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      rate: { type: 'string', default: '200' },
+      duration: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      spike: { type: 'string', multiple: true, default: [] },
+      backfill: { type: 'boolean', default: false },
+    },
+  });
+  const ratePerSec = Number(values.rate);
+  if (!Number.isFinite(ratePerSec) || ratePerSec <= 0) throw new UsageError(`--rate ${values.rate}: must be a positive number of events per second`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: must be a whole number`);
+  let durationMs = Infinity;
+  if (values.duration !== undefined) {
+    const parsed = parseDuration(values.duration);
+    if (parsed === undefined) throw new UsageError(`--duration ${values.duration}: not a duration (use e.g. 10m, 30s)`);
+    durationMs = parsed;
+  }
+  if (values.backfill && !Number.isFinite(durationMs)) throw new UsageError('--backfill needs --duration (how much history to generate)');
+  return { ratePerSec, seed, durationMs, spikes: values.spike, backfill: values.backfill };
+}
+
+/** Stops on the first SIGINT/SIGTERM; a second one, or a stuck drain, exits at once. */
+function onShutdown(handler: () => Promise<void>, graceMs = 20_000): void {
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`trendmon: ${signal}: draining (up to ${graceMs / 1000}s)\n`);
+    setTimeout(() => process.exit(1), graceMs).unref();
+    handler().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+async function start(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { simulate: { type: 'boolean', default: false } } });
+  const app = await startApp(config);
+  const abort = new AbortController();
+  let simulation: Promise<unknown> | undefined;
+  if (values.simulate) {
+    const nc = await connectNats({ servers: app.natsUrl, name: 'trendmon-simulator' });
+    simulation = simulate({ nc, ratePerSec: 200, durationMs: Infinity, seed: 1, spikes: [], backfill: false, signal: abort.signal, quiet: true })
+      .catch((err) => app.log.error({ err }, 'simulator stopped'))
+      .finally(() => nc.close());
+    app.log.info('simulator publishing ~200 events/s with a surge every few minutes');
+  }
+  process.stdout.write(`trendmon is running: wall at ${app.url}  (Ctrl-C to stop)\n`);
+  onShutdown(async () => {
+    abort.abort();
+    await simulation;
+    await app.stop();
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  switch (command) {
+    case 'start':
+      await start(loadConfig(), args);
+      return -1; // keeps running until a signal
+    case 'simulate': {
+      const options = simulateArgs(args);
+      const config = loadConfig();
+      const servers = config.nats.url ?? `nats://127.0.0.1:${config.nats.managedPort}`;
+      const nc = await connectNats({ servers, name: 'trendmon-simulator', ...config.nats }).catch((err: Error) => {
+        throw new UsageError(`cannot reach NATS at ${servers} (${err.message}): start the app first (\`trendmon start\`) or set NATS_URL`);
+      });
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      process.once('SIGTERM', () => abort.abort());
+      const summary = await simulate({ nc, ...options, signal: abort.signal });
+      await nc.close();
+      process.stdout.write(
+        `published ${formatCount(summary.published)} events (search ${formatCount(summary.byKind.search)}, view ${formatCount(summary.byKind.view)}, ` +
+          `sale ${formatCount(summary.byKind.sale)}; ${formatCount(summary.labelled)} from surges)\n`,
+      );
+      return 0;
+    }
+    case 'score': {
+      const file = args[0];
+      if (!file) throw new UsageError('score needs a CSV file: trendmon score FILE.csv');
+      await scoreFile(file, (chunk) => process.stdout.write(chunk));
+      return 0;
+    }
+    case 'sql': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'table' } } });
+      const query = positionals.join(' ').trim();
+      if (!query) throw new UsageError('sql needs a query: trendmon sql "SELECT count() FROM trendmon.events_sale FINAL"');
+      if (!['table', 'csv', 'json'].includes(values.format)) throw new UsageError(`--format ${values.format}: use table, csv or json`);
+      process.stdout.write(await runSql(loadConfig(), query, values.format as SqlOutput));
+      return 0;
+    }
+    case 'config': {
+      const config = loadConfig();
+      const masked = JSON.parse(JSON.stringify(config, (key, value) => (/(pass|password|token)$/i.test(key) && value ? '****' : value)));
+      process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const known = [ConfigError, UsageError, CsvInputError, SqlError, SpikeArgumentError, NatsServerNotFoundError, EmbeddedClickHouseUnavailableError].some((type) => err instanceof type);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
+    process.exit(known ? 2 : 1);
+  },
+);

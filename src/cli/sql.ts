@@ -1,0 +1,71 @@
+/**
+ * `trendmon sql "SELECT ..."`: a read-only query against the configured
+ * ClickHouse. Embedded chDB belongs to the running app (one process per data
+ * directory), so then the query goes through the app's /api/sql.
+ */
+import type { Config } from '../config/index.js';
+import { openClickHouse } from '../store/client.js';
+
+export type SqlOutput = 'table' | 'csv' | 'json';
+
+export class SqlError extends Error {}
+
+const READ_ONLY = { readonly: '1', max_result_rows: '100000', result_overflow_mode: 'throw', max_execution_time: 30 } as const;
+
+async function fetchRows(config: Config, query: string): Promise<Record<string, unknown>[]> {
+  if (config.clickhouse.url) {
+    const client = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
+    try {
+      const result = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: READ_ONLY });
+      return await result.json<Record<string, unknown>>();
+    } catch (err) {
+      throw new SqlError((err as Error).message.split('\n')[0]);
+    } finally {
+      await client.close();
+    }
+  }
+  const url = `http://127.0.0.1:${config.http.port}/api/sql`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(config.token ? { authorization: `Bearer ${config.token}` } : {}) },
+      body: JSON.stringify({ query, format: 'JSONEachRow' }),
+    });
+  } catch {
+    throw new SqlError(`no trendmon app answers at ${url}: start it with \`trendmon start\` (embedded ClickHouse is reached through the app), or set CLICKHOUSE_URL`);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new SqlError(message);
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const cell = (value: unknown) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+
+export function renderRows(rows: readonly Record<string, unknown>[], output: SqlOutput): string {
+  if (output === 'json') return JSON.stringify(rows, null, 2) + '\n';
+  const columns = rows.length ? Object.keys(rows[0]!) : [];
+  if (output === 'csv') {
+    const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+    return [columns.map(quote).join(','), ...rows.map((r) => columns.map((c) => quote(cell(r[c]))).join(','))].join('\n') + '\n';
+  }
+  if (rows.length === 0) return '(no rows)\n';
+  const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
+  const line = (values: string[]) => values.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i]!)).join(' | ');
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
+}
+
+export async function runSql(config: Config, query: string, output: SqlOutput): Promise<string> {
+  return renderRows(await fetchRows(config, query), output);
+}

@@ -1,0 +1,131 @@
+/**
+ * trendmon's configuration, read from the environment (contract section 7)
+ * and validated once at start. A bad value stops start-up with one line that
+ * names the variable and says what would be accepted.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+    this.name = 'ConfigError';
+  }
+}
+
+const duration = (example: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `is not a duration (use e.g. ${example}, 10s, 500ms)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (text) => {
+      try {
+        return protocols.includes(new URL(text).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `is not a URL (use ${protocols.map((p) => `${p}//host:port`).join(' or ')})` },
+  );
+
+const natsUrls = z.string().refine(
+  (text) =>
+    text.split(',').every((part) => {
+      try {
+        return ['nats:', 'tls:', 'ws:', 'wss:'].includes(new URL(part.trim()).protocol);
+      } catch {
+        return false;
+      }
+    }),
+  { message: 'is not a NATS URL list (use nats://host:4222[,nats://other:4222])' },
+);
+
+const envSchema = z.object({
+  NATS_URL: natsUrls.optional(),
+  NATS_CREDS: z.string().min(1).optional(),
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASS: z.string().min(1).optional(),
+  NATS_PORT: z.coerce.number().int().min(1).max(65535).default(4222),
+  CLICKHOUSE_URL: url(['http:', 'https:']).optional(),
+  CLICKHOUSE_USER: z.string().min(1).optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+  TRENDMON_DB: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier (letters, digits, underscore)')
+    .default('trendmon'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number().int('must be a whole number').min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  CATALOG_PATH: z.string().min(1).optional(),
+  WINDOW: duration('5m').default(5 * 60_000),
+  SLIDE: duration('10s').default(10_000),
+  ALLOWED_LATENESS: duration('5s').default(5_000),
+  TRENDMON_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  BATCH_MAX_WAIT: duration('250ms').default(250),
+});
+
+export interface Config {
+  readonly nats: {
+    /** Undefined: start and manage a local nats-server. */
+    readonly url?: string;
+    readonly managedPort: number;
+    readonly credsFile?: string;
+    readonly user?: string;
+    readonly pass?: string;
+  };
+  readonly clickhouse: {
+    /** Undefined: embedded ClickHouse (chDB) under dataDir. */
+    readonly url?: string;
+    readonly user?: string;
+    readonly password?: string;
+    readonly database: string;
+  };
+  readonly dataDir: string;
+  readonly http: { readonly port: number; readonly host: string };
+  readonly catalogPath?: string;
+  readonly windows: { readonly sizeMs: number; readonly slideMs: number; readonly allowedLatenessMs: number };
+  readonly token?: string;
+  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  readonly batch: { readonly maxRows: number; readonly maxWaitMs: number };
+}
+
+/** Validates the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        return `${name}=${JSON.stringify(env[name] ?? '')} ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.WINDOW % e.SLIDE !== 0) problems.push(`WINDOW must be a whole multiple of SLIDE (got WINDOW=${env.WINDOW ?? '5m'}, SLIDE=${env.SLIDE ?? '10s'})`);
+  if (e.WINDOW / e.SLIDE > 1000) problems.push('WINDOW/SLIDE must be at most 1000 slides per window');
+  if ((e.NATS_USER === undefined) !== (e.NATS_PASS === undefined)) problems.push('NATS_USER and NATS_PASS must be set together');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    nats: { url: e.NATS_URL, managedPort: e.NATS_PORT, credsFile: e.NATS_CREDS, user: e.NATS_USER, pass: e.NATS_PASS },
+    clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.TRENDMON_DB },
+    dataDir: resolve(e.DATA_DIR),
+    http: { port: e.PORT, host: e.HOST },
+    catalogPath: e.CATALOG_PATH,
+    windows: { sizeMs: e.WINDOW, slideMs: e.SLIDE, allowedLatenessMs: e.ALLOWED_LATENESS },
+    token: e.TRENDMON_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    batch: { maxRows: e.BATCH_MAX_ROWS, maxWaitMs: e.BATCH_MAX_WAIT },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Domain types shared by every stage of the pipeline. Pure data, camelCase;
+ * the wire shapes (NATS JSON, ClickHouse rows, WebSocket messages) live next
+ * to the adapters that speak them.
+ */
+
+export type EventKind = 'search' | 'view' | 'sale';
+export const EVENT_KINDS: readonly EventKind[] = ['search', 'view', 'sale'];
+
+interface EventBase {
+  /** Producer-assigned id; the same id delivered twice is one event. */
+  readonly id: string;
+  /** Event time, epoch milliseconds. */
+  readonly ts: number;
+  readonly region?: string;
+  readonly user?: string;
+}
+
+export interface SearchEvent extends EventBase {
+  readonly kind: 'search';
+  /** The query as typed (trimmed). */
+  readonly query: string;
+  readonly session?: string;
+}
+
+export interface ViewEvent extends EventBase {
+  readonly kind: 'view';
+  readonly sku: string;
+  readonly session?: string;
+}
+
+export interface SaleEvent extends EventBase {
+  readonly kind: 'sale';
+  readonly sku: string;
+  readonly qty: number;
+  readonly price?: number;
+  readonly currency?: string;
+}
+
+export type TrendEvent = SearchEvent | ViewEvent | SaleEvent;
+
+/** A catalog item (contract section 2). */
+export interface CatalogItem {
+  readonly sku: string;
+  readonly title: string;
+  readonly category: string;
+  readonly brand?: string;
+  readonly price?: number;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** What a count is kept along. `attribute` keys read `name=value`, e.g. `color=red`. */
+export type Dimension = 'sku' | 'query' | 'term' | 'category' | 'attribute' | 'region';
+export const DIMENSIONS: readonly Dimension[] = ['sku', 'query', 'term', 'category', 'attribute', 'region'];
+
+/** Which kind of shopper activity a count came from. */
+export type Signal = EventKind;
+
+export type SpikeStatus = 'rising' | 'ongoing' | 'ended';
+
+/** How much of a key's window volume each signal contributed. */
+export type SignalMix = Record<Signal, number>;
+
+/** A spike as the detector reports it: opened, updated each slide, ended. */
+export interface Spike {
+  /** Stable for the spike's whole life: `dimension:key:startedAt`. */
+  readonly spikeId: string;
+  readonly dimension: Dimension;
+  readonly key: string;
+  readonly status: SpikeStatus;
+  /** Surprise of the latest window against the baseline, in standard deviations. */
+  readonly score: number;
+  /** Events in the latest window. */
+  readonly volume: number;
+  /** What the baseline expected for that window. */
+  readonly expected: number;
+  /** (volume - expected) / expected, as a percentage. */
+  readonly pctAbove: number;
+  /** Event time (window end) at which the spike opened. */
+  readonly startedAt: number;
+  /** Event time of the latest window end that updated it. */
+  readonly updatedAt: number;
+  /** Set once status is `ended`. */
+  readonly endedAt?: number;
+  readonly peakScore: number;
+  readonly peakVolume: number;
+  /** Ranking weight: relative surge times log volume. */
+  readonly trendScore: number;
+  readonly drivers: SignalMix;
+}

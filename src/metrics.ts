@@ -1,0 +1,70 @@
+/** trendmon's Prometheus series, in one registry the app owns. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'trendmon_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    eventsIngested: new Counter({
+      name: 'trendmon_events_ingested_total',
+      help: 'Events durably stored in ClickHouse, by kind (redeliveries included)',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    eventsRejected: new Counter({
+      name: 'trendmon_events_rejected_total',
+      help: 'Messages rejected as dead letters, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    duplicatesDropped: new Counter({
+      name: 'trendmon_duplicates_dropped_total',
+      help: 'Events whose id was seen recently: stored idempotently, not counted again in windows',
+      registers,
+    }),
+    lateEvents: new Counter({
+      name: 'trendmon_late_events_total',
+      help: 'Events that arrived after their window closed (stored, not counted in live windows)',
+      registers,
+    }),
+    endToEndLag: new Histogram({
+      name: 'trendmon_end_to_end_lag_seconds',
+      help: 'From event time to durably stored',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    insertDuration: new Histogram({
+      name: 'trendmon_store_insert_seconds',
+      help: 'ClickHouse insert latency per batch, by table',
+      labelNames: ['table'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    insertRows: new Histogram({
+      name: 'trendmon_store_batch_rows',
+      help: 'Rows per ClickHouse insert, by table',
+      labelNames: ['table'] as const,
+      buckets: [1, 10, 100, 1000, 5000, 10_000, 20_000, 50_000],
+      registers,
+    }),
+    insertRetries: new Counter({
+      name: 'trendmon_store_insert_retries_total',
+      help: 'Failed ClickHouse inserts that were retried, by table',
+      labelNames: ['table'] as const,
+      registers,
+    }),
+    writerBufferedRows: new Gauge({
+      name: 'trendmon_store_buffered_rows',
+      help: 'Rows accepted from NATS and not yet stored',
+      registers,
+    }),
+    storeUp: new Gauge({ name: 'trendmon_store_up', help: '1 when the latest ClickHouse insert succeeded', registers }),
+    windowKeys: new Gauge({ name: 'trendmon_window_keys', help: 'Keys counted in the latest window', registers }),
+    spikesOpen: new Gauge({ name: 'trendmon_spikes_open', help: 'Spikes open now', registers }),
+    feedClients: new Gauge({ name: 'trendmon_feed_clients', help: 'Connected WebSocket clients', registers }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

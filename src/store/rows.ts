@@ -1,0 +1,114 @@
+/**
+ * Rows as ClickHouse stores them (snake_case, mirroring src/store/schema.ts),
+ * and the mapping from domain events.
+ */
+import type { Spike, TrendEvent } from '../domain.js';
+import { normalizeQuery } from '../windows/keys.js';
+
+/** ClickHouse DateTime64(3) accepts epoch milliseconds in JSONEachRow. */
+type Millis = number;
+
+export interface SearchRow {
+  id: string;
+  ts: Millis;
+  query: string;
+  query_norm: string;
+  region: string;
+  user: string;
+  session: string;
+  received_at: Millis;
+}
+
+export interface ViewRow {
+  id: string;
+  ts: Millis;
+  sku: string;
+  region: string;
+  user: string;
+  session: string;
+  received_at: Millis;
+}
+
+export interface SaleRow {
+  id: string;
+  ts: Millis;
+  sku: string;
+  qty: number;
+  price: number | null;
+  currency: string;
+  region: string;
+  user: string;
+  received_at: Millis;
+}
+
+export interface DeadLetterRow {
+  received_at: Millis;
+  subject: string;
+  reason: string;
+  detail: string;
+  payload: string;
+  payload_bytes: number;
+  stream_seq: number;
+}
+
+export interface SpikeRow {
+  spike_id: string;
+  dimension: string;
+  key: string;
+  status: string;
+  score: number;
+  volume: number;
+  expected: number;
+  pct_above: number;
+  started_at: Millis;
+  updated_at: Millis;
+  ended_at: Millis | null;
+  peak_score: number;
+  peak_volume: number;
+  trend_score: number;
+  searches: number;
+  views: number;
+  sales: number;
+}
+
+export type EventTable = 'events_search' | 'events_view' | 'events_sale';
+
+export const TABLE_OF_KIND: Record<TrendEvent['kind'], EventTable> = {
+  search: 'events_search',
+  view: 'events_view',
+  sale: 'events_sale',
+};
+
+export function eventRow(event: TrendEvent, receivedAt: Millis): SearchRow | ViewRow | SaleRow {
+  const common = { id: event.id, ts: event.ts, region: event.region ?? '', user: event.user ?? '', received_at: receivedAt };
+  switch (event.kind) {
+    case 'search':
+      return { ...common, query: event.query, query_norm: normalizeQuery(event.query), session: event.session ?? '' };
+    case 'view':
+      return { ...common, sku: event.sku, session: event.session ?? '' };
+    case 'sale':
+      return { ...common, sku: event.sku, qty: event.qty, price: event.price ?? null, currency: event.currency ?? '' };
+  }
+}
+
+export function spikeRow(spike: Spike): SpikeRow {
+  return {
+    spike_id: spike.spikeId,
+    dimension: spike.dimension,
+    key: spike.key,
+    status: spike.status,
+    score: spike.score,
+    volume: spike.volume,
+    expected: spike.expected,
+    pct_above: spike.pctAbove,
+    started_at: spike.startedAt,
+    updated_at: spike.updatedAt,
+    ended_at: spike.endedAt ?? null,
+    peak_score: spike.peakScore,
+    peak_volume: spike.peakVolume,
+    trend_score: spike.trendScore,
+    searches: spike.drivers.search,
+    views: spike.drivers.view,
+    sales: spike.drivers.sale,
+  };
+}

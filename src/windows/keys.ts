@@ -1,0 +1,69 @@
+/**
+ * Turns one event into the observations the windows count: one per
+ * dimension the event speaks for. Pure; the catalog is looked up through a
+ * function so that catalog updates apply to every later event.
+ */
+import type { CatalogItem, Dimension, Signal, TrendEvent } from '../domain.js';
+
+/** One thing to count in one window: `weight` events of `signal` for `key`. */
+export interface Observation {
+  readonly dimension: Dimension;
+  readonly key: string;
+  readonly signal: Signal;
+  /** Event time, epoch ms. */
+  readonly ts: number;
+  /** Units sold (sales), otherwise 0. */
+  readonly units: number;
+  /** Revenue (sales with a known price), otherwise 0. */
+  readonly revenue: number;
+}
+
+export type CatalogLookup = (sku: string) => CatalogItem | undefined;
+
+/**
+ * Normalises a search query so that spellings of the same search count
+ * together: Unicode NFKC, case-folded, trimmed, inner white space collapsed.
+ */
+export function normalizeQuery(query: string): string {
+  return query.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/gu, ' ');
+}
+
+/** Words too common to be a trend on their own. */
+const STOP_WORDS = new Set(['a', 'an', 'and', 'the', 'for', 'of', 'in', 'on', 'with', 'to', 'by', 'de', 'la', 'le', 'und', 'der', 'die']);
+
+/** The distinct terms of a normalised query: letters and digits, stop words and 1-letter tokens dropped. */
+export function queryTerms(normalized: string): string[] {
+  const terms = new Set<string>();
+  for (const token of normalized.split(/[^\p{L}\p{N}]+/u)) {
+    if (token.length > 1 && !STOP_WORDS.has(token)) terms.add(token);
+  }
+  return [...terms];
+}
+
+/** Every observation one event contributes, across all dimensions. */
+export function observe(event: TrendEvent, catalog: CatalogLookup): Observation[] {
+  const out: Observation[] = [];
+  const { ts } = event;
+  const push = (dimension: Dimension, key: string, units = 0, revenue = 0) =>
+    out.push({ dimension, key, signal: event.kind, ts, units, revenue });
+
+  if (event.kind === 'search') {
+    const query = normalizeQuery(event.query);
+    push('query', query);
+    for (const term of queryTerms(query)) push('term', term);
+  } else {
+    const item = catalog(event.sku);
+    const units = event.kind === 'sale' ? event.qty : 0;
+    const price = event.kind === 'sale' ? (event.price ?? item?.price ?? 0) : 0;
+    const revenue = units * price;
+    push('sku', event.sku, units, revenue);
+    if (item) {
+      push('category', item.category, units, revenue);
+      for (const [name, value] of Object.entries(item.attributes ?? {})) {
+        push('attribute', `${name}=${value}`, units, revenue);
+      }
+    }
+  }
+  if (event.region !== undefined) push('region', event.region, 0, 0);
+  return out;
+}

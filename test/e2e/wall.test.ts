@@ -1,0 +1,320 @@
+/**
+ * The live wall in a real browser against a real feed server: the built
+ * dist/web served by express, `FeedServer` on /ws, Debian Chromium.
+ */
+import { once } from 'node:events';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FeedMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
+import { FeedServer } from '../../src/feed/server.js';
+import { openWall, type WallPage } from '../helpers/browser.js';
+import { apparelStory, snapshot, spike } from '../helpers/spikes.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const distWeb = join(repoRoot, 'dist/web');
+const resultsDir = join(repoRoot, 'test-results');
+
+interface WallServer {
+  readonly url: string;
+  readonly port: number;
+  readonly feed: FeedServer;
+  close(): Promise<void>;
+}
+
+/** The wall's production setup in miniature: static files plus the feed on one port. */
+async function startWallServer(snapshotFn: () => SnapshotMessage, port = 0): Promise<WallServer> {
+  const app = express();
+  app.use(express.static(distWeb));
+  const server = createServer(app);
+  const feed = new FeedServer({ server, snapshot: snapshotFn });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    feed,
+    async close() {
+      await feed.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+const NOW = Date.now();
+const DRESS = spike({
+  dimension: 'sku',
+  key: 'SKU-10482',
+  title: 'Linen midi dress',
+  category: 'dresses',
+  pctAbove: 312,
+  expected: 420,
+});
+const LINEN_QUERY = spike({ dimension: 'query', key: 'linen dress', pctAbove: 268, expected: 260 });
+const SAGE = spike({ dimension: 'attribute', key: 'color=sage', pctAbove: 154, expected: 900, status: 'ongoing' });
+const DRESSES = spike({ dimension: 'category', key: 'dresses', pctAbove: 96, expected: 1500, status: 'ongoing' });
+const HAT = spike({
+  dimension: 'sku',
+  key: 'SKU-41290',
+  title: 'Straw bucket hat',
+  category: 'accessories',
+  pctAbove: 58,
+  status: 'ended',
+  startedAt: NOW - 61 * 60_000,
+  endedAt: NOW - 14 * 60_000,
+  trendScore: 0,
+});
+const BOARD: readonly SpikeView[] = [DRESS, LINEN_QUERY, SAGE, DRESSES, HAT];
+
+const rowKeys = (page: Page) =>
+  page.$$eval('[data-testid="wall-row"]', (rows) => rows.map((row) => (row as HTMLElement).dataset.key));
+const testId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
+const row = (page: Page, key: string) => page.locator(`[data-testid="wall-row"][data-key="${key}"]`);
+
+async function waitLive(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid="conn-state"][data-state="live"]');
+}
+
+/** Lets slides, glows and counter tweens finish so a screenshot shows the resting state. */
+async function settle(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.getAnimations().length === 0, undefined, { timeout: 30_000 });
+  // Counter tweens run on requestAnimationFrame: wait until no more frames are drawn.
+  let frames = -1;
+  for (;;) {
+    const drawn = await page.evaluate(() => window.__wallStats.frames);
+    if (drawn === frames) return;
+    frames = drawn;
+    await page.waitForTimeout(500);
+  }
+}
+
+describe('live wall', { timeout: 60_000 }, () => {
+  let server: WallServer;
+  let current = snapshot(BOARD);
+  let wall: WallPage | undefined;
+
+  const open = async (query = '') => {
+    wall = await openWall(server.url, query);
+    return wall.page;
+  };
+  const broadcast = (message: FeedMessage) => server.feed.broadcast(message);
+
+  beforeAll(async () => {
+    if (!existsSync(join(distWeb, 'index.html'))) {
+      throw new Error('dist/web/index.html is missing: run `npm run build` (or `npx vite build`) first');
+    }
+    mkdirSync(resultsDir, { recursive: true });
+    server = await startWallServer(() => current);
+  });
+
+  afterEach(async () => {
+    current = snapshot(BOARD);
+    const errors = wall?.errors ?? [];
+    await wall?.close();
+    wall = undefined;
+    expect(errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('draws the snapshot', async () => {
+    const page = await open();
+    await waitLive(page);
+
+    expect(await rowKeys(page)).toEqual(['SKU-10482', 'linen dress', 'color=sage', 'dresses', 'SKU-41290']);
+    const top = row(page, 'SKU-10482');
+    await expect.poll(() => top.locator('.row-title').textContent()).toBe('Linen midi dress');
+    expect(await top.locator('.row-pct').textContent()).toBe('+312%');
+    expect(await top.locator('.row-meta').textContent()).toContain('dresses');
+    expect(await top.locator('.row-when').textContent()).toMatch(/^since \d\d:\d\d$/);
+    expect(await row(page, 'linen dress').locator('.row-title').textContent()).toBe('“linen dress”');
+
+    const ended = row(page, 'SKU-41290');
+    expect(await ended.getAttribute('data-status')).toBe('ended');
+    expect(await ended.locator('.row-when').textContent()).toBe('lasted 47m');
+
+    expect(await testId(page, 'counter-events-per-sec').textContent()).toBe('1.2K');
+    expect(await testId(page, 'counter-revenue-today').textContent()).toBe('640K');
+    expect(await testId(page, 'window-info').textContent()).toBe('5 min window · every 30 s');
+    expect(await testId(page, 'empty-state').isHidden()).toBe(true);
+  });
+
+  it('inserts and patches rows from spike messages', async () => {
+    const page = await open();
+    await waitLive(page);
+
+    const sneakers = spike({ dimension: 'query', key: 'white sneakers', pctAbove: 520, expected: 540 });
+    broadcast({ type: 'spike', ...sneakers });
+    await row(page, 'white sneakers').waitFor({ timeout: 5_000 });
+    // Slotted in by trend score, ahead of everything else.
+    expect((await rowKeys(page))[0]).toBe('white sneakers');
+
+    broadcast({ type: 'spike', ...DRESS, status: 'ended', endedAt: Date.now(), updatedAt: Date.now() });
+    await page.waitForSelector('[data-key="SKU-10482"][data-status="ended"]', { timeout: 5_000 });
+    // An ended spike stays on the board until the next ranking drops it.
+    expect(await rowKeys(page)).toContain('SKU-10482');
+    broadcast({ type: 'ranking', windowEnd: Date.now(), entries: [sneakers, LINEN_QUERY] });
+    await expect.poll(() => rowKeys(page), { timeout: 5_000 }).toEqual(['white sneakers', 'linen dress']);
+  });
+
+  it('reorders rows on a ranking', async () => {
+    const page = await open();
+    await waitLive(page);
+
+    const reversed = [...BOARD].reverse().map((s) => ({ ...s, updatedAt: Date.now() }));
+    broadcast({ type: 'ranking', windowEnd: Date.now(), entries: reversed });
+    await expect
+      .poll(() => rowKeys(page), { timeout: 5_000 })
+      .toEqual(['SKU-41290', 'dresses', 'color=sage', 'linen dress', 'SKU-10482']);
+    expect(await row(page, 'SKU-41290').locator('.row-rank').textContent()).toBe('1');
+  });
+
+  it('tweens counters to new values', async () => {
+    const page = await open();
+    await waitLive(page);
+
+    broadcast({
+      type: 'counters',
+      serverTime: Date.now(),
+      eventsPerSec: 4321,
+      salesLastMinute: 87,
+      revenueLastMinute: 5230,
+      salesToday: 15_400,
+      revenueToday: 1_230_000,
+    });
+    const shows = (id: string) => expect.poll(() => testId(page, id).textContent(), { timeout: 5_000 });
+    await shows('counter-events-per-sec').toBe('4.3K');
+    await shows('counter-sales-last-minute').toBe('87');
+    await shows('counter-revenue-last-minute').toBe('5.2K');
+    await shows('counter-sales-today').toBe('15.4K');
+    await shows('counter-revenue-today').toBe('1.2M');
+  });
+
+  it('coalesces a burst of messages into few frames', async () => {
+    const page = await open();
+    await waitLive(page);
+
+    const before = await page.evaluate(() => ({ ...window.__wallStats }));
+    const burst = 300;
+    for (let i = 1; i <= burst; i++) {
+      broadcast({ type: 'spike', ...DRESS, volume: DRESS.volume + i, updatedAt: DRESS.updatedAt + i * 30_000 });
+    }
+    await page.waitForFunction((target) => window.__wallStats.messages >= target, before.messages + burst);
+    await page.waitForTimeout(200); // let the last frame land
+    const after = await page.evaluate(() => ({ ...window.__wallStats }));
+    expect(after.frames - before.frames).toBeLessThan(burst / 2);
+    expect(await row(page, 'SKU-10482').locator('.row-volume').textContent()).toBe('2K');
+  });
+
+  it('says so when nothing is spiking, and still shows counters', async () => {
+    current = snapshot([]);
+    const page = await open();
+    await waitLive(page);
+
+    await testId(page, 'empty-state').waitFor();
+    expect(await testId(page, 'empty-state').textContent()).toBe('Nothing is spiking right now');
+    expect(await rowKeys(page)).toEqual([]);
+    expect(await testId(page, 'counter-events-per-sec').textContent()).toBe('1.2K');
+  });
+
+  it('?board=query shows search queries only', async () => {
+    const page = await open('board=query');
+    await waitLive(page);
+
+    await expect.poll(() => rowKeys(page)).toEqual(['linen dress']);
+    expect(await testId(page, 'board-name').textContent()).toBe('Searches');
+    // A spike for another dimension does not get onto this board.
+    broadcast({ type: 'spike', ...spike({ dimension: 'sku', key: 'SKU-1', pctAbove: 900 }) });
+    broadcast({ type: 'spike', ...spike({ dimension: 'query', key: 'maxi skirt', pctAbove: 10 }) });
+    await expect.poll(() => rowKeys(page)).toEqual(['linen dress', 'maxi skirt']);
+  });
+
+  it('?board=category:dresses shows that category', async () => {
+    const page = await open('board=category:dresses');
+    await waitLive(page);
+
+    await expect.poll(() => rowKeys(page)).toEqual(['SKU-10482', 'dresses']);
+    expect(await testId(page, 'board-name').textContent()).toBe('Category: dresses');
+  });
+
+  it('?theme=light switches to the light theme', async () => {
+    const page = await open('theme=light');
+    await waitLive(page);
+
+    expect(await page.getAttribute('html', 'data-theme')).toBe('light');
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(244, 246, 249)');
+    expect(await rowKeys(page)).toHaveLength(BOARD.length);
+  });
+
+  it('keeps the last data while reconnecting, then resyncs by itself', async () => {
+    // A server of its own: this test kills it.
+    let feedSnapshot = snapshot(BOARD);
+    const first = await startWallServer(() => feedSnapshot);
+    let firstOpen = true;
+    let second: WallServer | undefined;
+    try {
+      wall = await openWall(first.url);
+      const { page } = wall;
+      await waitLive(page);
+
+      await first.close();
+      firstOpen = false;
+      await page.waitForSelector('[data-testid="conn-state"][data-state="reconnecting"]', { timeout: 10_000 });
+      expect(await testId(page, 'reconnect-banner').isVisible()).toBe(true);
+      expect(await testId(page, 'reconnect-banner').textContent()).toContain('Reconnecting…');
+      expect(await rowKeys(page)).toHaveLength(BOARD.length);
+      await page.screenshot({ path: join(resultsDir, 'wall-reconnecting.png') });
+
+      feedSnapshot = snapshot([spike({ dimension: 'query', key: 'after the restart', pctAbove: 77 })]);
+      second = await startWallServer(() => feedSnapshot, first.port);
+      await waitLive(page);
+      await expect.poll(() => rowKeys(page), { timeout: 5_000 }).toEqual(['after the restart']);
+      expect(await testId(page, 'reconnect-banner').isHidden()).toBe(true);
+    } finally {
+      if (firstOpen) await first.close();
+      await second?.close();
+    }
+  });
+
+  it('fits a populated board on 1920x1080 and 4K screens', async () => {
+    const story = apparelStory();
+    current = story.snapshot;
+    const page = await open('currency=EUR');
+    await waitLive(page);
+    for (const ranking of story.rankings) broadcast(ranking);
+    broadcast({ type: 'counters', serverTime: Date.now(), ...story.counters });
+    await expect.poll(() => rowKeys(page)).toHaveLength(10);
+    await settle(page);
+
+    const overflow = () =>
+      page.evaluate(() => {
+        const root = document.documentElement;
+        const clipped = [...document.querySelectorAll<HTMLElement>('.row-pct, .row-volume, .counter-value')].filter(
+          (el) => el.scrollWidth > el.clientWidth + 1,
+        );
+        return {
+          scrolls: root.scrollHeight > innerHeight || root.scrollWidth > innerWidth,
+          clipped: clipped.map((el) => el.textContent),
+        };
+      });
+    expect(await overflow()).toEqual({ scrolls: false, clipped: [] });
+    await page.screenshot({ path: join(resultsDir, 'wall-1920x1080.png') });
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
+      await page.screenshot({ path: join(repoRoot, 'docs/wall.png') });
+    }
+
+    await page.setViewportSize({ width: 3840, height: 2160 });
+    await settle(page);
+    expect(await overflow()).toEqual({ scrolls: false, clipped: [] });
+    await page.screenshot({ path: join(resultsDir, 'wall-3840x2160.png') });
+  });
+});

@@ -1,0 +1,156 @@
+import { TestScheduler } from 'rxjs/testing';
+import { map } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { hoppingWindows, type WindowResult } from '../../src/windows/hopping.js';
+import type { Observation } from '../../src/windows/keys.js';
+
+const obs = (key: string, ts: number, signal: Observation['signal'] = 'view'): Observation => ({
+  dimension: 'sku',
+  key,
+  signal,
+  ts,
+  units: signal === 'sale' ? 2 : 0,
+  revenue: signal === 'sale' ? 20 : 0,
+});
+
+/** Window results as `start-end key=count,...` strings, easy to read in marble expectations. */
+const summary = (r: WindowResult) =>
+  `${r.start}-${r.end} ` +
+  [...r.keys]
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((k) => `${k.key}=${k.events}`)
+    .join(',') +
+  (r.lateEvents ? ` late=${r.lateEvents}` : '');
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+describe('hoppingWindows', () => {
+  it('counts in order: tumbling windows close when the watermark passes their end', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      // event time == virtual time; slide 10, no lateness
+      const source = cold('a 9ms b 9ms c 9ms |', { a: obs('x', 0), b: obs('x', 10), c: obs('y', 20) });
+      const out = source.pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 0, scheduler: ts }), map(summary));
+      expectObservable(out).toBe('10ms a 9ms b 9ms (c|)', { a: '0-10 x=1', b: '10-20 x=1', c: '20-30 y=1' });
+      expectSubscriptions(source.subscriptions).toBe('^ 29ms !');
+    });
+  });
+
+  it('hopping windows sum their panes and let keys leave when they slide out', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const source = cold('a 9ms b 29ms |', { a: obs('x', 0), b: obs('x', 10) });
+      const out = source.pipe(hoppingWindows({ sizeMs: 20, slideMs: 10, allowedLatenessMs: 0, scheduler: ts }), map(summary));
+      expectObservable(out).toBe('10ms a 9ms b 9ms c 9ms |', {
+        a: '-10-10 x=1',
+        b: '0-20 x=2',
+        c: '10-30 x=1',
+      });
+    });
+  });
+
+  it('gives the same result for out-of-order events within the allowed lateness', () => {
+    const windowsOf = (marble: string, values: Record<string, Observation>) => {
+      const ts = scheduler();
+      let result: string[] = [];
+      ts.run(({ cold }) => {
+        cold(marble, values)
+          .pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 5, scheduler: ts }), map(summary))
+          .subscribe((s) => result.push(s));
+      });
+      return result;
+    };
+    const inOrder = windowsOf('a b c d 20ms |', { a: obs('x', 1), b: obs('x', 8), c: obs('y', 11), d: obs('x', 12) });
+    const shuffled = windowsOf('c a d b 20ms |', { a: obs('x', 1), b: obs('x', 8), c: obs('y', 11), d: obs('x', 12) });
+    expect(shuffled).toEqual(inOrder);
+    expect(inOrder).toEqual(['0-10 x=2', '10-20 x=1,y=1']);
+  });
+
+  it('drops and counts events later than the allowed lateness', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable }) => {
+      // x@25 closes 0-10 and 10-20 (lateness 5); x@3 arrives after that: late.
+      const source = cold('a b 9ms c 19ms |', { a: obs('x', 1), b: obs('x', 25), c: obs('x', 3) });
+      const out = source.pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 5, scheduler: ts }), map(summary));
+      expectObservable(out).toBe('1ms (ab) 6ms c 9ms d 9ms |', {
+        a: '0-10 x=1',
+        b: '10-20 ',
+        c: '20-30 x=1 late=1',
+        d: '30-40 ',
+      });
+    });
+  });
+
+  it('an idle stream still closes its windows on the scheduler clock', () => {
+    const ts = scheduler();
+    ts.run(({ hot, expectObservable }) => {
+      const source = hot('a 99ms |', { a: obs('x', 0) });
+      const out = source.pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 2, scheduler: ts }), map(summary));
+      // closes at 10+2; then an empty window per slide, up to ten, then quiet.
+      expectObservable(out, '^ 70ms !').toBe('12ms a 9ms b 9ms c 9ms d 9ms e 9ms f', {
+        a: '0-10 x=1',
+        b: '10-20 ',
+        c: '20-30 ',
+        d: '30-40 ',
+        e: '40-50 ',
+        f: '50-60 ',
+      });
+    });
+  });
+
+  it('goes quiet after a run of empty windows and resumes with events', () => {
+    const ts = scheduler();
+    const ends: number[] = [];
+    ts.run(({ hot }) => {
+      hot('a 499ms b 99ms |', { a: obs('x', 0), b: obs('x', 500) })
+        .pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 0, scheduler: ts }))
+        .subscribe((r) => ends.push(r.end));
+    });
+    expect(ends.slice(0, 11)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);
+    expect(ends).toContain(510);
+    expect(ends.filter((end) => end > 110 && end < 500)).toEqual([]);
+  });
+
+  it('counts signals, units and revenue per key across many keys', () => {
+    const ts = scheduler();
+    const results: WindowResult[] = [];
+    ts.run(({ cold }) => {
+      const values: Record<string, Observation> = {};
+      const events = Array.from({ length: 1000 }, (_, i) => obs(`k${i % 100}`, i % 10, i % 3 === 0 ? 'sale' : 'view'));
+      cold('a|', { a: 0 })
+        .pipe(
+          map(() => events),
+          (s) => new (s.constructor as typeof import('rxjs').Observable<Observation>)((sub) => {
+            s.subscribe({ next: (list) => list.forEach((e) => sub.next(e)), complete: () => sub.complete() });
+          }),
+          hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 0, scheduler: ts }),
+        )
+        .subscribe((r) => results.push(r));
+      void values;
+    });
+    expect(results).toHaveLength(1);
+    const keys = results[0]!.keys;
+    expect(keys).toHaveLength(100);
+    const total = keys.reduce((sum, k) => sum + k.events, 0);
+    expect(total).toBe(1000);
+    const sales = keys.reduce((sum, k) => sum + k.bySignal.sale, 0);
+    expect(sales).toBe(334);
+    expect(keys.reduce((sum, k) => sum + k.units, 0)).toBe(668);
+    expect(keys.reduce((sum, k) => sum + k.revenue, 0)).toBe(6680);
+  });
+
+  it('tears down its timer and source subscription on unsubscribe', () => {
+    const ts = scheduler();
+    ts.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('a 100ms b', { a: obs('x', 0), b: obs('x', 100) });
+      const out = source.pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 0, scheduler: ts }), map(summary));
+      expectObservable(out, '^ 15ms !').toBe('10ms a', { a: '0-10 x=1' });
+      expectSubscriptions(source.subscriptions).toBe('^ 15ms !');
+    });
+    expect(ts.actions.length).toBe(0);
+  });
+
+  it('rejects a window that is not a multiple of the slide', () => {
+    expect(() => hoppingWindows({ sizeMs: 15, slideMs: 10, allowedLatenessMs: 0, scheduler: scheduler() })).toThrow(/multiple/);
+  });
+});

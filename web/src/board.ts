@@ -1,0 +1,226 @@
+/**
+ * The ranked board. Rows are keyed by spikeId and updated in place, so a
+ * sparkline survives re-ranking; moves are animated FLIP-style (measure,
+ * reorder, then slide each row from where it was).
+ */
+import type { Signal } from '../../src/domain.js';
+import type { SpikeView } from '../../src/feed/protocol.js';
+import {
+  DIMENSION_LABELS,
+  formatClock,
+  formatCompact,
+  formatDuration,
+  formatPctAbove,
+} from './format.js';
+import { Sparkline, type SparkColors } from './sparkline.js';
+import type { WallState } from './state.js';
+
+/** Rows on screen; the stylesheet sizes them to fill the board exactly. */
+export const BOARD_ROWS = 10;
+
+/** How long a newly arrived spike glows. */
+const ARRIVAL_GLOW_MS = 8_000;
+const SLIDE_MS = 700;
+const SIGNALS: readonly Signal[] = ['search', 'view', 'sale'];
+
+export class BoardView {
+  private readonly rows = new Map<string, Row>();
+
+  constructor(
+    private readonly list: HTMLElement,
+    private readonly empty: HTMLElement,
+    private readonly colors: SparkColors,
+    private readonly animate: boolean,
+  ) {
+    list.style.setProperty('--rows', String(BOARD_ROWS));
+  }
+
+  /** Shows the top of `spikes` (already filtered for this board). */
+  render(spikes: readonly SpikeView[], state: WallState, now: number): void {
+    const visible = spikes.slice(0, BOARD_ROWS);
+    const before = new Map<Row, number>();
+    for (const row of this.rows.values()) {
+      before.set(row, row.el.getBoundingClientRect().top);
+      row.stopSliding();
+    }
+
+    const keep = new Set(visible.map((s) => s.spikeId));
+    for (const [id, row] of this.rows) {
+      if (keep.has(id)) continue;
+      row.destroy();
+      this.rows.delete(id);
+    }
+
+    visible.forEach((spike, index) => {
+      let row = this.rows.get(spike.spikeId);
+      const created = !row;
+      if (!row) {
+        row = new Row();
+        this.rows.set(spike.spikeId, row);
+      }
+      const slot = this.list.children[index];
+      if (slot !== row.el) this.list.insertBefore(row.el, slot ?? null);
+      row.update(spike, index + 1, state, this.colors);
+      const arrivedAt = state.arrivedAt(spike.spikeId);
+      if (created && arrivedAt !== undefined && now - arrivedAt < ARRIVAL_GLOW_MS) {
+        row.glow(ARRIVAL_GLOW_MS - (now - arrivedAt));
+      }
+    });
+
+    this.empty.hidden = visible.length > 0 || !state.synced;
+
+    if (!this.animate) return;
+    for (const [row, top] of before) {
+      if (!row.el.isConnected) continue;
+      const dy = top - row.el.getBoundingClientRect().top;
+      if (Math.abs(dy) >= 1) row.slide(dy);
+    }
+  }
+
+  /** Call after the viewport changed size: canvases do not scale themselves. */
+  resize(): void {
+    for (const row of this.rows.values()) row.resize();
+  }
+}
+
+/** One `<li>`; built once, then only its text and data change. */
+class Row {
+  readonly el = h('li', 'row');
+  private readonly rank = h('span', 'row-rank');
+  private readonly title = h('span', 'row-title');
+  private readonly meta = h('span', 'row-meta');
+  private readonly pct = h('span', 'row-pct');
+  private readonly volume = h('span', 'row-volume');
+  private readonly expected = h('span', 'row-expected');
+  private readonly badge = h('span', 'row-badge');
+  private readonly when = h('span', 'row-when');
+  private readonly bar = h('span', 'drivers-bar');
+  private readonly barParts = SIGNALS.map((signal) => h('span', `drivers-part signal-${signal}`));
+  private readonly lead = h('span', 'drivers-lead');
+  private readonly sparkHost = h('div', 'row-spark');
+  private readonly glowEl = h('span', 'row-glow');
+  private spark: Sparkline | undefined;
+  private sliding: Animation | undefined;
+
+  constructor() {
+    this.el.dataset.testid = 'wall-row';
+    this.bar.append(...this.barParts);
+    this.el.append(
+      this.glowEl,
+      this.rank,
+      cell('row-subject', this.title, this.meta),
+      cell('row-surge', this.pct),
+      cell('row-volumes', this.volume, this.expected),
+      cell('row-state', this.badge, this.when),
+      cell('row-drivers', this.bar, this.lead),
+      this.sparkHost,
+    );
+  }
+
+  update(spike: SpikeView, rank: number, state: WallState, colors: SparkColors): void {
+    const data = this.el.dataset;
+    data.spikeId = spike.spikeId;
+    data.key = spike.key;
+    data.dimension = spike.dimension;
+    data.status = spike.status;
+
+    setText(this.rank, String(rank));
+    setText(this.title, spike.title ?? displayKey(spike));
+    setText(this.meta, meta(spike));
+    setText(this.pct, formatPctAbove(spike.pctAbove));
+    setText(this.volume, formatCompact(spike.volume));
+    setText(this.expected, `vs ${formatCompact(spike.expected)} expected`);
+    setText(this.badge, spike.status);
+    setText(
+      this.when,
+      spike.status === 'ended' && spike.endedAt !== undefined
+        ? `lasted ${formatDuration(spike.endedAt - spike.startedAt)}`
+        : `since ${formatClock(spike.startedAt)}`,
+    );
+    this.drivers(spike);
+
+    // Created lazily: uPlot sizes its canvas from the host, which needs layout.
+    this.spark ??= new Sparkline(this.sparkHost, colors);
+    const history = state.history.get(spike.spikeId);
+    if (history) this.spark.update(history);
+  }
+
+  private drivers(spike: SpikeView): void {
+    const total = SIGNALS.reduce((sum, s) => sum + Math.max(0, spike.drivers[s] ?? 0), 0);
+    const shares = SIGNALS.map((s) => (total > 0 ? Math.max(0, spike.drivers[s] ?? 0) / total : 0));
+    shares.forEach((share, i) => {
+      const part = this.barParts[i];
+      if (part) part.style.flexGrow = String(share);
+    });
+    const leadIndex = shares.indexOf(Math.max(...shares));
+    const lead = SIGNALS[leadIndex];
+    setText(this.lead, total > 0 && lead ? `${lead} ${Math.round((shares[leadIndex] ?? 0) * 100)}%` : '');
+    this.bar.title = SIGNALS.map((s, i) => `${s} ${Math.round((shares[i] ?? 0) * 100)}%`).join(' · ');
+  }
+
+  slide(dy: number): void {
+    this.sliding = this.el.animate([{ transform: `translateY(${dy}px)` }, { transform: 'none' }], {
+      duration: SLIDE_MS,
+      easing: 'cubic-bezier(0.2, 0.8, 0.2, 1)',
+    });
+  }
+
+  /** Ends a running slide so the row can be measured where it really is. */
+  stopSliding(): void {
+    this.sliding?.cancel();
+    this.sliding = undefined;
+  }
+
+  /** A calm highlight that fades out; scripted, so it survives DOM moves. */
+  glow(durationMs: number): void {
+    this.glowEl.animate([{ opacity: 1 }, { opacity: 1, offset: 0.25 }, { opacity: 0 }], {
+      duration: durationMs,
+      easing: 'ease-out',
+    });
+  }
+
+  resize(): void {
+    this.spark?.resize();
+  }
+
+  destroy(): void {
+    this.spark?.destroy();
+    this.el.remove();
+  }
+}
+
+/** The key as people say it: queries in quotes, `color=sage` as `color: sage`. */
+function displayKey(spike: SpikeView): string {
+  switch (spike.dimension) {
+    case 'query':
+    case 'term':
+      return `“${spike.key}”`;
+    case 'attribute':
+      return spike.key.replace('=', ': ');
+    default:
+      return spike.key;
+  }
+}
+
+function meta(spike: SpikeView): string {
+  const parts = [DIMENSION_LABELS[spike.dimension]];
+  if (spike.title !== undefined) parts.push(spike.key);
+  if (spike.category !== undefined) parts.push(spike.category);
+  return parts.join(' · ');
+}
+
+function h(tag: string, className: string): HTMLElement {
+  const el = document.createElement(tag);
+  el.className = className;
+  return el;
+}
+
+function cell(className: string, ...children: HTMLElement[]): HTMLElement {
+  const el = h('div', className);
+  el.append(...children);
+  return el;
+}
+
+function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
