@@ -69,8 +69,9 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
     await ensureJetStream(nc);
 
     // ClickHouse: the configured server, or embedded chDB under DATA_DIR.
-    const clickhouse: ClickHouseClient = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
-    closers.push(() => clickhouse.close());
+    const store = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
+    closers.push(() => store.close());
+    const clickhouse: ClickHouseClient = store.client;
     const applied = await migrate(clickhouse, config.clickhouse.database);
     if (applied.length) log.info({ versions: applied }, 'schema migrated');
 
@@ -78,7 +79,7 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
     const writer = new BatchWriter({
       insert: (table, rows) =>
         clickhouse
-          .insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } })
+          .insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow' })
           .then(() => undefined),
       maxRows: config.batch.maxRows,
       maxWaitMs: config.batch.maxWaitMs,
@@ -124,6 +125,7 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
       readiness: async () => readiness(nc, clickhouse, writer),
       ranking: () => ranking.map(view),
       clickhouse,
+      reader: store.reader,
       database: config.clickhouse.database,
       webDir: WEB_DIR,
     });

@@ -20,6 +20,8 @@ export interface HttpAppOptions {
   readonly readiness: () => Promise<Readiness>;
   readonly ranking: () => readonly Spike[];
   readonly clickhouse: ClickHouseClient;
+  /** Read-only and bounded: for SQL from users. */
+  readonly reader: ClickHouseClient;
   readonly database: string;
   /** Built wall (dist/web); served at `/` when present. */
   readonly webDir: string;
@@ -100,17 +102,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.post('/api/sql', async (req, res) => {
     const body = parse(sqlBody, req.body);
-    const result = await options.clickhouse.query({
-      query: body.query,
-      format: body.format,
-      clickhouse_settings: {
-        readonly: '1',
-        max_result_rows: '100000',
-        result_overflow_mode: 'throw',
-        max_execution_time: 30,
-        max_result_bytes: String(64 * 1024 * 1024),
-      },
-    });
+    const result = await options.reader.query({ query: body.query, format: body.format });
     res.type(body.format === 'JSONEachRow' ? 'application/x-ndjson' : 'text/plain');
     for await (const rows of result.stream()) {
       for (const row of rows as { text: string }[]) res.write(row.text + '\n');

@@ -10,18 +10,16 @@ export type SqlOutput = 'table' | 'csv' | 'json';
 
 export class SqlError extends Error {}
 
-const READ_ONLY = { readonly: '1', max_result_rows: '100000', result_overflow_mode: 'throw', max_execution_time: 30 } as const;
-
 async function fetchRows(config: Config, query: string): Promise<Record<string, unknown>[]> {
   if (config.clickhouse.url) {
-    const client = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
+    const store = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
     try {
-      const result = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: READ_ONLY });
+      const result = await store.reader.query({ query, format: 'JSONEachRow' });
       return await result.json<Record<string, unknown>>();
     } catch (err) {
       throw new SqlError((err as Error).message.split('\n')[0]);
     } finally {
-      await client.close();
+      await store.close();
     }
   }
   const url = `http://127.0.0.1:${config.http.port}/api/sql`;

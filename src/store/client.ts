@@ -26,15 +26,40 @@ export interface ClickHouseOptions {
   readonly dataDir: string;
 }
 
-export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouseClient> {
+/** Limits on analysts' queries (the reader): read-only, bounded rows, bytes and time. */
+export const READER_LIMITS = {
+  max_result_rows: '100000',
+  max_result_bytes: String(64 * 1024 * 1024),
+  result_overflow_mode: 'throw',
+  max_execution_time: 30,
+} as const;
+
+export interface ClickHouse {
+  /** Read-write: migrations, inserts, the app's own queries. */
+  readonly client: ClickHouseClient;
+  /** Read-only with READER_LIMITS, for SQL that comes from users. */
+  readonly reader: ClickHouseClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens ClickHouse. Embedded chDB turns per-query settings into session
+ * `SET`s, so the reader is its own session with the limits and
+ * `readonly = 1` set once (after which they cannot be changed); over HTTP
+ * the reader sends them with every query.
+ */
+export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouse> {
   if (options.url) {
-    return createClient({
+    const base = {
       url: options.url,
       username: options.user ?? 'default',
       password: options.password ?? '',
-      request_timeout: 30_000,
-      clickhouse_settings: { async_insert: 0 },
-    });
+      request_timeout: 60_000,
+    };
+    const client = createClient({ ...base, clickhouse_settings: { async_insert: 0 } });
+    // readonly=2: read-only, but the request may carry the limits below.
+    const reader = createClient({ ...base, clickhouse_settings: { ...READER_LIMITS, readonly: '2' } });
+    return { client, reader, close: async () => void (await Promise.all([client.close(), reader.close()])) };
   }
   let chdb: typeof import('chdb/connection');
   try {
@@ -46,10 +71,16 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   mkdirSync(path, { recursive: true });
   // chdb types its Connection against its own copy of @clickhouse/client-common;
   // the shapes are the same, the declarations are not.
-  const connection = chdb.createChdbConnection({ path }) as unknown as NonNullable<
-    Parameters<typeof createClient>[0]
-  >['connection'];
-  return createClient({ connection });
+  type Connection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  const open = () => createClient({ connection: chdb.createChdbConnection({ path }) as unknown as Connection });
+  const client = open();
+  await client.command({ query: 'SET async_insert = 0' });
+  const reader = open();
+  for (const [name, value] of Object.entries(READER_LIMITS)) {
+    await reader.command({ query: `SET ${name} = '${String(value)}'` });
+  }
+  await reader.command({ query: 'SET readonly = 1' });
+  return { client, reader, close: async () => void (await Promise.all([reader.close(), client.close()])) };
 }
 
 /** Quotes an identifier (database or table name) for ClickHouse SQL. */

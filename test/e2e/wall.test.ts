@@ -12,7 +12,7 @@ import express from 'express';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
-import { FeedServer } from '../../src/feed/server.js';
+import { FeedServer, type FeedServerOptions } from '../../src/feed/server.js';
 import { openWall, type WallPage } from '../helpers/browser.js';
 import { apparelStory, snapshot, spike } from '../helpers/spikes.js';
 
@@ -27,12 +27,23 @@ interface WallServer {
   close(): Promise<void>;
 }
 
+/** The policy the app will serve the wall with: no inline code or styles anywhere. */
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:";
+
 /** The wall's production setup in miniature: static files plus the feed on one port. */
-async function startWallServer(snapshotFn: () => SnapshotMessage, port = 0): Promise<WallServer> {
+async function startWallServer(
+  snapshotFn: () => SnapshotMessage,
+  port = 0,
+  authorize?: FeedServerOptions['authorize'],
+): Promise<WallServer> {
   const app = express();
+  app.use((_req, res, next) => {
+    res.setHeader('Content-Security-Policy', CSP);
+    next();
+  });
   app.use(express.static(distWeb));
   const server = createServer(app);
-  const feed = new FeedServer({ server, snapshot: snapshotFn });
+  const feed = new FeedServer({ server, snapshot: snapshotFn, authorize });
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   const bound = (server.address() as AddressInfo).port;
@@ -244,6 +255,44 @@ describe('live wall', { timeout: 60_000 }, () => {
 
     await expect.poll(() => rowKeys(page)).toEqual(['SKU-10482', 'dresses']);
     expect(await testId(page, 'board-name').textContent()).toBe('Category: dresses');
+  });
+
+  it('?region= keeps that region\'s spikes and names it in the header', async () => {
+    const page = await open('region=eu');
+    await waitLive(page);
+
+    await testId(page, 'empty-state').waitFor();
+    expect(await testId(page, 'board-region').textContent()).toBe('Region eu');
+    broadcast({ type: 'spike', ...spike({ dimension: 'region', key: 'us', pctAbove: 80 }) });
+    broadcast({ type: 'spike', ...spike({ dimension: 'region', key: 'eu', pctAbove: 40 }) });
+    await expect.poll(() => rowKeys(page)).toEqual(['eu']);
+  });
+
+  it('?cycle= rotates through the boards', async () => {
+    const page = await open('cycle=5s');
+    await waitLive(page);
+
+    expect(await testId(page, 'board-name').textContent()).toBe('All trends');
+    await expect.poll(() => testId(page, 'board-name').textContent(), { timeout: 15_000 }).toBe('Products');
+    expect(await rowKeys(page)).toEqual(['SKU-10482', 'SKU-41290']);
+  });
+
+  it('passes ?token= on to the feed', async () => {
+    const guarded = await startWallServer(
+      () => snapshot(BOARD),
+      0,
+      (req) =>
+        new URL(req.url ?? '/', 'http://x').searchParams.get('token') === 'sesame'
+          ? undefined
+          : { status: 401, reason: 'unauthorized' },
+    );
+    try {
+      wall = await openWall(guarded.url, 'token=sesame');
+      await waitLive(wall.page);
+      expect(await rowKeys(wall.page)).toHaveLength(BOARD.length);
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('?theme=light switches to the light theme', async () => {

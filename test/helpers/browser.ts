@@ -29,7 +29,7 @@ export async function launchChromium(): Promise<Browser> {
 export interface WallPage {
   readonly browser: Browser;
   readonly page: Page;
-  /** Uncaught exceptions thrown in the page so far. */
+  /** Uncaught exceptions and Content Security Policy violations in the page so far. */
   readonly errors: readonly string[];
   close(): Promise<void>;
 }
@@ -49,6 +49,9 @@ export async function openWall(
     const page = await browser.newPage({ viewport, locale: 'en-US', timezoneId: 'UTC' });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) errors.push(message.text());
+    });
     const search = query === '' || query.startsWith('?') ? query : `?${query}`;
     await page.goto(new URL(`/${search}`, baseUrl).href);
     return { browser, page, errors, close: () => browser.close() };

@@ -73,7 +73,6 @@ function frame(now: number): void {
   if (dirty.header) {
     header.setBoard(currentBoard, options.region);
     header.setWindow(state.window);
-    document.body.dataset.board = boardId(currentBoard);
   }
   if (dirty.board) {
     const shown = state.spikes.filter((spike) => onBoard(spike, currentBoard, options.region));
