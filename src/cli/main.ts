@@ -74,7 +74,7 @@ async function start(config: Config, args: string[]): Promise<void> {
   const app = await startApp(config);
   const abort = new AbortController();
   let simulation: Promise<unknown> | undefined;
-  if (values.simulate) {
+  if (values.simulate || config.simulate) {
     const nc = await connectNats({ servers: app.natsUrl, name: 'trendmon-simulator' });
     simulation = simulate({ nc, ratePerSec: 200, durationMs: Infinity, seed: 1, spikes: [], backfill: false, signal: abort.signal, quiet: true })
       .catch((err) => app.log.error({ err }, 'simulator stopped'))

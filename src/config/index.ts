@@ -72,6 +72,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(10_000),
   BATCH_MAX_WAIT: duration('250ms').default(250),
+  SIMULATE: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
 });
 
 export interface Config {
@@ -97,6 +98,8 @@ export interface Config {
   readonly token?: string;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly batch: { readonly maxRows: number; readonly maxWaitMs: number };
+  /** Run the simulator inside `trendmon start` (also `--simulate`). */
+  readonly simulate: boolean;
 }
 
 /** Validates the environment; throws ConfigError listing every bad variable. */
@@ -127,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     token: e.TRENDMON_TOKEN,
     logLevel: e.LOG_LEVEL,
     batch: { maxRows: e.BATCH_MAX_ROWS, maxWaitMs: e.BATCH_MAX_WAIT },
+    simulate: e.SIMULATE,
   };
 }

@@ -44,20 +44,19 @@ const text = (max: number) =>
     .refine((s) => !CONTROL.test(s), 'must not contain control characters');
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const timestamp = z.union([
-  z.number().refine(Number.isFinite, 'must be a finite number of epoch milliseconds'),
-  z
-    .string()
-    .regex(ISO_WITH_ZONE, 'must be epoch milliseconds or ISO-8601 with a zone (e.g. 2026-11-24T10:00:00Z)')
-    .transform((s, ctx) => {
-      const ms = Date.parse(s);
-      if (Number.isNaN(ms)) {
-        ctx.addIssue({ code: 'custom', message: 'is not a valid date' });
-        return z.NEVER;
-      }
-      return ms;
-    }),
-]);
+const TS_FORMAT = 'must be epoch milliseconds or ISO-8601 with a zone (e.g. 2026-11-24T10:00:00Z)';
+const timestamp = z.unknown().transform((value, ctx): number => {
+  if (value === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'is required' });
+    return z.NEVER;
+  }
+  const ms = typeof value === 'number' ? value : typeof value === 'string' && ISO_WITH_ZONE.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({ code: 'custom', message: TS_FORMAT });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const optionalText = text(128).optional();
 

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { formatDuration, parseDuration } from '../../src/config/duration.js';
+
+describe('config', () => {
+  it('has embedded defaults', () => {
+    const config = loadConfig({});
+    expect(config.nats.url).toBeUndefined();
+    expect(config.clickhouse.url).toBeUndefined();
+    expect(config.clickhouse.database).toBe('trendmon');
+    expect(config.http.port).toBe(8080);
+    expect(config.windows).toEqual({ sizeMs: 300_000, slideMs: 10_000, allowedLatenessMs: 5_000 });
+  });
+
+  it('reads durations and URLs', () => {
+    const config = loadConfig({ WINDOW: '1m', SLIDE: '500ms', NATS_URL: 'nats://a:4222,nats://b:4222', CLICKHOUSE_URL: 'http://ch:8123' });
+    expect(config.windows.sizeMs).toBe(60_000);
+    expect(config.windows.slideMs).toBe(500);
+    expect(config.nats.url).toBe('nats://a:4222,nats://b:4222');
+  });
+
+  it.each([
+    [{ WINDOW: '5x' }, /WINDOW="5x" is not a duration/],
+    [{ PORT: 'eighty' }, /PORT="eighty"/],
+    [{ PORT: '70000' }, /PORT="70000"/],
+    [{ NATS_URL: 'localhost' }, /NATS_URL="localhost" is not a NATS URL/],
+    [{ CLICKHOUSE_URL: 'ch:8123' }, /CLICKHOUSE_URL="ch:8123" is not a URL/],
+    [{ TRENDMON_DB: 'drop table' }, /TRENDMON_DB="drop table" must be a plain identifier/],
+    [{ WINDOW: '25s', SLIDE: '10s' }, /WINDOW must be a whole multiple of SLIDE/],
+    [{ NATS_USER: 'u' }, /NATS_USER and NATS_PASS must be set together/],
+    [{ TRENDMON_TOKEN: 'short' }, /TRENDMON_TOKEN=.* at least 16/],
+  ])('refuses %o with one line naming it', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('parses and formats durations', () => {
+    expect(parseDuration('10s')).toBe(10_000);
+    expect(parseDuration('1.5m')).toBe(90_000);
+    expect(parseDuration('0s')).toBeUndefined();
+    expect(parseDuration('10')).toBeUndefined();
+    expect(formatDuration(300_000)).toBe('5m');
+    expect(formatDuration(1500)).toBe('1500ms');
+  });
+});

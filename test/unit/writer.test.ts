@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { BatchWriter } from '../../src/store/writer.js';
+
+const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('BatchWriter', () => {
+  it('seals batches at maxRows and acks rows only after their batch is stored', async () => {
+    const inserted: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const writer = new BatchWriter({
+      insert: async (_table, rows) => {
+        await gate;
+        inserted.push(rows.length);
+      },
+      maxRows: 3,
+      maxWaitMs: 10_000,
+      maxBufferedRows: 100,
+    });
+    const acked: number[] = [];
+    for (let i = 0; i < 7; i++) writer.add('t', { i }, () => acked.push(i));
+    await tick();
+    expect(acked).toEqual([]);
+    release();
+    await tick();
+    expect(inserted).toEqual([3, 3]);
+    expect(acked).toEqual([0, 1, 2, 3, 4, 5]);
+    await writer.flush();
+    expect(inserted).toEqual([3, 3, 1]);
+    expect(acked).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(writer.buffered).toBe(0);
+  });
+
+  it('seals a partial batch after maxWaitMs', async () => {
+    const inserted: object[][] = [];
+    const writer = new BatchWriter({ insert: async (_t, rows) => void inserted.push([...rows]), maxRows: 100, maxWaitMs: 20, maxBufferedRows: 100 });
+    writer.add('t', { a: 1 });
+    await tick(60);
+    expect(inserted).toEqual([[{ a: 1 }]]);
+  });
+
+  it('retries a failing store with back-off, keeps order, and applies backpressure meanwhile', async () => {
+    let failures = 3;
+    const inserted: number[] = [];
+    const retries: number[] = [];
+    const writer = new BatchWriter({
+      insert: async (_t, rows) => {
+        if (failures-- > 0) throw new Error('store down');
+        inserted.push(...rows.map((r) => (r as { i: number }).i));
+      },
+      maxRows: 2,
+      maxWaitMs: 5,
+      maxBufferedRows: 4,
+      retryInitialMs: 5,
+      retryMaxMs: 20,
+      onRetry: (_t, _e, attempt) => retries.push(attempt),
+    });
+    for (let i = 0; i < 4; i++) writer.add('t', { i });
+    let ready = false;
+    void writer.whenReady().then(() => (ready = true));
+    await tick(5);
+    expect(writer.failing).toBe(true);
+    expect(ready).toBe(false);
+    await writer.flush();
+    expect(ready).toBe(true);
+    expect(writer.failing).toBe(false);
+    expect(inserted).toEqual([0, 1, 2, 3]);
+    expect(retries).toEqual([1, 2, 3]);
+  });
+
+  it('keeps tables apart and refuses rows after close', async () => {
+    const byTable = new Map<string, number>();
+    const writer = new BatchWriter({
+      insert: async (table, rows) => void byTable.set(table, (byTable.get(table) ?? 0) + rows.length),
+      maxRows: 10,
+      maxWaitMs: 5,
+      maxBufferedRows: 100,
+    });
+    writer.add('a', {});
+    writer.add('b', {});
+    writer.add('a', {});
+    await writer.close();
+    expect(Object.fromEntries(byTable)).toEqual({ a: 2, b: 1 });
+    expect(() => writer.add('a', {})).toThrow(/closed/);
+  });
+});
