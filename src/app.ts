@@ -14,7 +14,7 @@ import { createHttpApp, type Readiness } from './api/http.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/index.js';
 import { detectSpikes, type Detection } from './detect/detector.js';
-import type { Spike } from './domain.js';
+import type { Spike, TrendEvent } from './domain.js';
 import { LiveCounters } from './feed/counters.js';
 import type { SnapshotMessage, SpikeView } from './feed/protocol.js';
 import { FeedServer } from './feed/server.js';
@@ -25,10 +25,12 @@ import { connectNats } from './nats/connect.js';
 import { ensureNatsServerInstalled } from './nats/server.js';
 import { NatsSupervisor } from './nats/supervisor.js';
 import { ident, openClickHouse } from './store/client.js';
+import { salesSince } from './store/sales.js';
 import { spikeRow } from './store/rows.js';
 import { migrate } from './store/schema.js';
-import { BatchWriter } from './store/writer.js';
-import { hoppingWindows } from './windows/hopping.js';
+import { isRowError } from './store/errors.js';
+import { BatchWriter, type InsertRows } from './store/writer.js';
+import { hoppingWindows, type WindowResult } from './windows/hopping.js';
 import { observe, type Observation } from './windows/keys.js';
 
 export interface RunningApp {
@@ -41,7 +43,17 @@ export interface RunningApp {
 
 const WEB_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web');
 
-export async function startApp(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<RunningApp> {
+export interface StartOptions {
+  readonly log?: Logger;
+  /**
+   * Wraps the ClickHouse insert: the seam where fault tests make the store
+   * fail or stall on demand.
+   */
+  readonly interceptInsert?: (insert: InsertRows) => InsertRows;
+}
+
+export async function startApp(config: Config, options: StartOptions = {}): Promise<RunningApp> {
+  const log = options.log ?? pino({ level: config.logLevel });
   const started = performance.now();
   const metrics = createMetrics();
   const closers: (() => Promise<void> | void)[] = [];
@@ -76,14 +88,14 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
     if (applied.length) log.info({ versions: applied }, 'schema migrated');
 
     const db = ident(config.clickhouse.database);
+    const insert: InsertRows = (table, rows) =>
+      clickhouse.insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow' }).then(() => undefined);
     const writer = new BatchWriter({
-      insert: (table, rows) =>
-        clickhouse
-          .insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow' })
-          .then(() => undefined),
+      insert: options.interceptInsert?.(insert) ?? insert,
       maxRows: config.batch.maxRows,
       maxWaitMs: config.batch.maxWaitMs,
       maxBufferedRows: config.batch.maxRows * 4,
+      isRowError,
       onInserted: (table, rows, ms) => {
         metrics.insertDuration.observe({ table }, ms / 1000);
         metrics.insertRows.observe({ table }, rows);
@@ -124,6 +136,7 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
       registry: metrics.registry,
       readiness: async () => readiness(nc, clickhouse, writer),
       ranking: () => ranking.map(view),
+      windowCounts: (dimension, key) => latestWindow && { start: latestWindow.start, end: latestWindow.end, counts: latestWindow.keys.find((k) => k.dimension === dimension && k.key === key) },
       clickhouse,
       reader: store.reader,
       database: config.clickhouse.database,
@@ -140,9 +153,13 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
     );
     closers.push(() => feed.close());
 
+    /** While replaying stored history the detector rebuilds its state without side effects. */
+    let replaying = false;
+    let latestWindow: WindowResult | undefined;
     const onDetection = (detection: Detection) => {
       ranking = detection.ranking;
       metrics.spikesOpen.set(detection.ranking.filter((s) => s.status !== 'ended').length);
+      if (replaying) return;
       for (const spike of detection.updates) {
         writer.add('spikes', spikeRow(spike));
         feed.broadcast({ type: 'spike', ...view(spike) });
@@ -153,6 +170,7 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
       .pipe(
         hoppingWindows({ ...config.windows, scheduler: asyncScheduler }),
         tap((result) => {
+          latestWindow = result;
           metrics.windowKeys.set(result.keys.length);
           metrics.lateEvents.inc(result.lateEvents);
         }),
@@ -164,6 +182,9 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
       });
     closers.push(() => pipeline.unsubscribe());
 
+    const count = (event: TrendEvent) => {
+      for (const observation of observe(event, catalog.lookup)) observations.next(observation);
+    };
     const ingest = new Ingest({
       nc,
       writer,
@@ -173,9 +194,18 @@ export async function startApp(config: Config, log: Logger = pino({ level: confi
         const units = event.kind === 'sale' ? event.qty : 0;
         const revenue = event.kind === 'sale' ? units * (event.price ?? catalog.lookup(event.sku)?.price ?? 0) : 0;
         counters.record(event.kind, units, revenue);
-        for (const observation of observe(event, catalog.lookup)) observations.next(observation);
+        count(event);
       },
     });
+    if (config.replayMs > 0) {
+      const replayStarted = performance.now();
+      replaying = true;
+      const replayed = await ingest.replay(Date.now() - config.replayMs, count);
+      replaying = false;
+      log.info({ replayed, ms: Math.round(performance.now() - replayStarted) }, 'windows and baselines rebuilt from the stream');
+    }
+    const today = await salesSince(clickhouse, config.clickhouse.database, new Date().setHours(0, 0, 0, 0));
+    counters.restoreToday(today.units, today.revenue);
     await ingest.start();
     closers.push(() => ingest.stop());
 

@@ -7,7 +7,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { DIMENSIONS, type Spike } from '../domain.js';
+import { DIMENSIONS, type Dimension, type Spike } from '../domain.js';
+import type { KeyWindow } from '../windows/hopping.js';
 import { ident } from '../store/client.js';
 
 export interface Readiness {
@@ -19,6 +20,8 @@ export interface HttpAppOptions {
   readonly registry: Registry;
   readonly readiness: () => Promise<Readiness>;
   readonly ranking: () => readonly Spike[];
+  /** One key's counts in the latest closed window (undefined before the first window). */
+  readonly windowCounts: (dimension: Dimension, key: string) => { start: number; end: number; counts?: KeyWindow } | undefined;
   readonly clickhouse: ClickHouseClient;
   /** Read-only and bounded: for SQL from users. */
   readonly reader: ClickHouseClient;
@@ -34,6 +37,11 @@ export class BadRequestError extends Error {
 const trendingQuery = z.object({
   dimension: z.enum(DIMENSIONS as [string, ...string[]]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const windowQuery = z.object({
+  dimension: z.enum(DIMENSIONS as [string, ...string[]]),
+  key: z.string().min(1).max(256),
 });
 
 const spikesQuery = z.object({
@@ -79,6 +87,17 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     const q = parse(trendingQuery, req.query);
     const entries = options.ranking().filter((s) => !q.dimension || s.dimension === q.dimension);
     res.json({ entries: entries.slice(0, q.limit) });
+  });
+
+  app.get('/api/window', (req, res) => {
+    const q = parse(windowQuery, req.query);
+    const window = options.windowCounts(q.dimension as Dimension, q.key);
+    if (!window) {
+      res.status(404).json({ error: 'no window has closed yet' });
+      return;
+    }
+    const counts = window.counts ?? { dimension: q.dimension, key: q.key, events: 0, units: 0, revenue: 0, bySignal: { search: 0, view: 0, sale: 0 } };
+    res.json({ start: window.start, end: window.end, ...counts });
   });
 
   app.get('/api/spikes', async (req, res) => {

@@ -68,6 +68,7 @@ const envSchema = z.object({
   WINDOW: duration('5m').default(5 * 60_000),
   SLIDE: duration('10s').default(10_000),
   ALLOWED_LATENESS: duration('5s').default(5_000),
+  REPLAY: z.union([z.literal('0'), duration('10m')]).optional(),
   TRENDMON_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(10_000),
@@ -95,6 +96,8 @@ export interface Config {
   readonly http: { readonly port: number; readonly host: string };
   readonly catalogPath?: string;
   readonly windows: { readonly sizeMs: number; readonly slideMs: number; readonly allowedLatenessMs: number };
+  /** History replayed from ClickHouse at start to rebuild windows and baselines (0: none). */
+  readonly replayMs: number;
   readonly token?: string;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly batch: { readonly maxRows: number; readonly maxWaitMs: number };
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { port: e.PORT, host: e.HOST },
     catalogPath: e.CATALOG_PATH,
     windows: { sizeMs: e.WINDOW, slideMs: e.SLIDE, allowedLatenessMs: e.ALLOWED_LATENESS },
+    replayMs: e.REPLAY === '0' ? 0 : (e.REPLAY ?? 2 * e.WINDOW),
     token: e.TRENDMON_TOKEN,
     logLevel: e.LOG_LEVEL,
     batch: { maxRows: e.BATCH_MAX_ROWS, maxWaitMs: e.BATCH_MAX_WAIT },

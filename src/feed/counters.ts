@@ -40,6 +40,13 @@ export class LiveCounters {
     this.revenueToday += revenue;
   }
 
+  /** Seeds today's totals (from the store, after a restart). */
+  restoreToday(units: number, revenue: number): void {
+    this.day = new Date(this.now()).toDateString();
+    this.salesToday = units;
+    this.revenueToday = revenue;
+  }
+
   read(): Counters {
     const second = Math.floor(this.now() / 1000);
     let recentEvents = 0;

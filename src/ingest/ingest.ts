@@ -4,7 +4,7 @@
  * the rest into dead letters. A message is acked only once its row (event
  * or dead letter) is stored.
  */
-import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { TrendEvent } from '../domain.js';
@@ -31,6 +31,7 @@ export interface IngestOptions {
 }
 
 const MAX_STORED_PAYLOAD = 64 * 1024;
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
 const lenientDecoder = new TextDecoder('utf-8');
 
 export class Ingest {
@@ -39,16 +40,64 @@ export class Ingest {
   private loop?: Promise<void>;
   private readonly recent: RecentIds;
   private readonly limits: ParseLimits;
+  /** Messages pulled and not yet acked; bounded by the consumer's max_ack_pending. */
+  private readonly inFlight = new Set<JsMsg>();
+  private keepAlive?: NodeJS.Timeout;
+  /** Stream sequence up to which events were already counted by `replay()`. */
+  private replayedThrough = 0;
 
   constructor(private readonly options: IngestOptions) {
     this.recent = new RecentIds(options.recentIdCapacity ?? 200_000);
     this.limits = options.limits ?? DEFAULT_LIMITS;
   }
 
+  /**
+   * Rebuilds the live windows after a start: reads the stream again from
+   * `sinceMs` up to its last message, in the order it was first consumed,
+   * and hands every distinct valid event to `onReplayed` without storing it
+   * (it was stored, or will be when the durable consumer redelivers it).
+   * The durable consumer then counts only messages after that point, so no
+   * event is counted twice however many were unacked when the app died.
+   * Returns the number of events replayed.
+   */
+  async replay(sinceMs: number, onReplayed: (event: TrendEvent) => void): Promise<number> {
+    const jsm = await jetstreamManager(this.options.nc);
+    const last = (await jsm.streams.info(EVENTS_STREAM.name)).state.last_seq;
+    if (last === 0) return 0;
+    const consumer = await jetstream(this.options.nc).consumers.get(EVENTS_STREAM.name, {
+      filter_subjects: INGEST_CONSUMER.filter_subject,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(sinceMs).toISOString(),
+    });
+    const info = await consumer.info(true);
+    let replayed = 0;
+    if (info.num_pending > 0) {
+      const messages = await consumer.consume({ max_messages: 5_000 });
+      for await (const msg of messages) {
+        if (msg.seq > last) break;
+        const result = parseEvent(msg.subject, msg.data, Date.now(), this.limits);
+        if (result.ok && this.recent.add(result.event.id)) {
+          onReplayed(result.event);
+          replayed++;
+        }
+        if (msg.seq >= last || msg.info.pending === 0) break;
+      }
+      messages.stop();
+    }
+    this.replayedThrough = last;
+    return replayed;
+  }
+
   /** Starts consuming; resolves once the consumer is bound. */
   async start(): Promise<void> {
     const js = jetstream(this.options.nc);
     const consumer = await js.consumers.get(EVENTS_STREAM.name, INGEST_CONSUMER.durable_name);
+    // While the store is failing, tell JetStream we are still working on what
+    // we hold, so it is not redelivered on top of itself every ack_wait.
+    this.keepAlive = setInterval(() => {
+      if (!this.options.writer.failing) return;
+      for (const msg of this.inFlight) msg.working();
+    }, 10_000);
     this.loop = (async () => {
       while (!this.stopped) {
         try {
@@ -69,8 +118,10 @@ export class Ingest {
   /** Stops pulling; what was pulled is acked as the writer stores it. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.keepAlive);
     this.messages?.stop();
-    await this.loop;
+    // The loop may be parked on a full writer; it ends once that drains or closes.
+    await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   }
 
   private handle(msg: JsMsg): void {
@@ -82,11 +133,18 @@ export class Ingest {
       return;
     }
     const event = result.event;
-    writer.add(TABLE_OF_KIND[event.kind], eventRow(event, now), () => {
+    this.inFlight.add(msg);
+    writer.add(TABLE_OF_KIND[event.kind], eventRow(event, now), (rejected) => {
+      this.inFlight.delete(msg);
+      if (rejected !== undefined) {
+        this.deadLetter(msg, 'store_rejected', `ClickHouse refused the row: ${firstLine(rejected)}`, Date.now());
+        return;
+      }
       msg.ack();
       metrics.eventsIngested.inc({ kind: event.kind });
       metrics.endToEndLag.observe(Math.max(0, Date.now() - event.ts) / 1000);
     });
+    if (msg.seq <= this.replayedThrough) return; // counted during replay
     if (this.recent.add(event.id)) this.options.onEvent(event);
     else metrics.duplicatesDropped.inc();
   }
@@ -108,7 +166,11 @@ export class Ingest {
       payload_bytes: msg.data.byteLength,
       stream_seq: msg.seq,
     };
-    writer.add('dead_letters', row, () => {
+    this.inFlight.add(msg);
+    writer.add('dead_letters', row, (rejected) => {
+      this.inFlight.delete(msg);
+      // A dead letter the store refuses is logged and acked: retrying cannot help.
+      if (rejected !== undefined) log.error({ reason, seq: msg.seq, err: firstLine(rejected) }, 'dead letter refused by the store');
       msg.ack();
       metrics.eventsRejected.inc({ reason });
     });

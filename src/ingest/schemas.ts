@@ -13,7 +13,10 @@ export type RejectReason =
   | 'unknown_subject'
   | 'invalid_field'
   | 'ts_in_future'
-  | 'ts_too_old';
+  | 'ts_too_old'
+  | 'forbidden_key'
+  | 'too_deep'
+  | 'store_rejected';
 
 export type ParseResult =
   | { readonly ok: true; readonly event: TrendEvent }
@@ -100,6 +103,16 @@ export function kindOfSubject(subject: string): EventKind | undefined {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Keys that only an attack would send: they aim at prototype pollution further down. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+class ForbiddenKeyError extends Error {}
+
+function rejectForbiddenKeys(key: string, value: unknown): unknown {
+  if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(`key "${key}" is not allowed anywhere in an event`);
+  return value;
+}
+
 /** Parses and validates one message published to `subject`. */
 export function parseEvent(subject: string, data: Uint8Array, now: number, limits = DEFAULT_LIMITS): ParseResult {
   if (data.byteLength > limits.maxBytes) {
@@ -111,8 +124,10 @@ export function parseEvent(subject: string, data: Uint8Array, now: number, limit
   }
   let json: unknown;
   try {
-    json = JSON.parse(decoder.decode(data));
+    json = JSON.parse(decoder.decode(data), rejectForbiddenKeys);
   } catch (err) {
+    if (err instanceof ForbiddenKeyError) return { ok: false, reason: 'forbidden_key', detail: err.message };
+    if (err instanceof RangeError) return { ok: false, reason: 'too_deep', detail: 'JSON nested too deeply to parse' };
     return { ok: false, reason: 'not_json', detail: `not JSON: ${(err as Error).message}` };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

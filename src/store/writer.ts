@@ -9,6 +9,10 @@
  *   succeeds or the writer is closed.
  * - `onStored` callbacks (the JetStream acks) run only after the row's batch
  *   is stored.
+ * - Poison rows: when the store rejects a batch for a reason tied to its
+ *   data (`isRowError`), the batch is bisected until the bad rows stand
+ *   alone; each is then given up with its error (`onStored(error)`) instead
+ *   of being retried forever, and the rest are stored.
  * - Backpressure: rows buffered in all tables are bounded by
  *   `maxBufferedRows`; `whenReady()` waits until there is room, which is how
  *   the consumer stops pulling while the store is slow or down.
@@ -16,8 +20,13 @@
 
 export type InsertRows = (table: string, rows: readonly object[]) => Promise<void>;
 
+/** Called once per row: without an argument when stored, with the error when the store refused that row for good. */
+export type OnStored = (rejected?: unknown) => void;
+
 export interface BatchWriterOptions {
   readonly insert: InsertRows;
+  /** True for errors caused by the rows themselves (retrying cannot help). */
+  readonly isRowError?: (error: unknown) => boolean;
   readonly maxRows: number;
   readonly maxWaitMs: number;
   readonly maxBufferedRows: number;
@@ -29,7 +38,8 @@ export interface BatchWriterOptions {
 
 interface Batch {
   readonly rows: object[];
-  readonly onStored: (() => void)[];
+  /** Aligned with rows. */
+  readonly onStored: (OnStored | undefined)[];
 }
 
 interface TableQueue {
@@ -75,7 +85,7 @@ export class BatchWriter {
     return this.lastError;
   }
 
-  add(table: string, row: object, onStored?: () => void): void {
+  add(table: string, row: object, onStored?: OnStored): void {
     if (this.closed) throw new WriterClosedError();
     let queue = this.tables.get(table);
     if (!queue) this.tables.set(table, (queue = { sealed: [], inserting: false }));
@@ -84,7 +94,7 @@ export class BatchWriter {
       queue.timer = setTimeout(() => this.seal(table), this.options.maxWaitMs);
     }
     queue.open.rows.push(row);
-    if (onStored) queue.open.onStored.push(onStored);
+    queue.open.onStored.push(onStored);
     this.bufferedRows++;
     if (queue.open.rows.length >= this.options.maxRows) this.seal(table);
   }
@@ -124,30 +134,49 @@ export class BatchWriter {
   private async drain(table: string, queue: TableQueue): Promise<void> {
     queue.inserting = true;
     for (let batch = queue.sealed.shift(); batch; batch = queue.sealed.shift()) {
-      const stored = await this.insertWithRetry(table, batch);
+      const stored = await this.store(table, batch);
       if (!stored) break;
-      for (const ack of batch.onStored) ack();
       this.release(batch.rows.length);
     }
     queue.inserting = false;
   }
 
-  private async insertWithRetry(table: string, batch: Batch): Promise<boolean> {
+  /** Stores a batch, bisecting around poison rows; false if the writer closed first. */
+  private async store(table: string, batch: Batch): Promise<boolean> {
+    const result = await this.insertWithRetry(table, batch.rows);
+    if (result === 'closed') return false;
+    if (result === 'stored') {
+      for (const onStored of batch.onStored) onStored?.();
+      return true;
+    }
+    if (batch.rows.length === 1) {
+      batch.onStored[0]?.(result.rowError);
+      return true;
+    }
+    const half = Math.ceil(batch.rows.length / 2);
+    const left = { rows: batch.rows.slice(0, half), onStored: batch.onStored.slice(0, half) };
+    const right = { rows: batch.rows.slice(half), onStored: batch.onStored.slice(half) };
+    return (await this.store(table, left)) && (await this.store(table, right));
+  }
+
+  /** Retries transient failures with capped exponential back-off and full jitter. */
+  private async insertWithRetry(table: string, rows: readonly object[]): Promise<'stored' | 'closed' | { rowError: unknown }> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        await this.options.insert(table, batch.rows);
+        await this.options.insert(table, rows);
         this.lastError = undefined;
-        this.options.onInserted?.(table, batch.rows.length, performance.now() - started);
-        return true;
+        this.options.onInserted?.(table, rows.length, performance.now() - started);
+        return 'stored';
       } catch (error) {
+        if (this.options.isRowError?.(error)) return { rowError: error };
         this.lastError = error;
-        if (this.closed) return false;
+        if (this.closed) return 'closed';
         const cap = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (attempt - 1));
         const delay = Math.round(Math.random() * cap);
         this.options.onRetry?.(table, error, attempt, delay);
         await new Promise((resolve) => setTimeout(resolve, delay));
-        if (this.closed) return false;
+        if (this.closed) return 'closed';
       }
     }
   }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startApp, type RunningApp } from '../../src/app.js';
+import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
@@ -45,10 +45,14 @@ const baseEnv = (natsUrl: string, dataDir: string, env: Record<string, string>) 
 });
 
 /** The app in this process (one per test file: chDB holds one data directory per process). */
-export async function startTestApp(natsUrl: string, env: Record<string, string> = {}): Promise<TestApp & { app: RunningApp }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'trendmon-app-'));
+export async function startTestApp(
+  natsUrl: string,
+  env: Record<string, string> = {},
+  options: Omit<StartOptions, 'log'> & { dataDir?: string } = {},
+): Promise<TestApp & { app: RunningApp }> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'trendmon-app-'));
   const config = loadConfig(baseEnv(natsUrl, dataDir, env));
-  const app = await startApp(config, pino({ level: env.LOG_LEVEL ?? 'warn' }));
+  const app = await startApp(config, { ...options, log: pino({ level: env.LOG_LEVEL ?? 'warn' }) });
   return {
     app,
     url: app.url,
@@ -56,7 +60,7 @@ export async function startTestApp(natsUrl: string, env: Record<string, string> 
     sql: (query) => sqlOver(app.url, query),
     async stop() {
       await app.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
