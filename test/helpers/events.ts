@@ -59,3 +59,51 @@ export function invalidEvents(prefix = 'bad', now = Date.now()): (PublishedEvent
     { reason: 'invalid_field', subject: 'events.view', payload: { id: 'x'.repeat(200), ts: now, sku: 'A' } },
   ];
 }
+
+export interface FaultWorkload {
+  readonly messages: readonly PublishedEvent[];
+  readonly distinctValidIds: number;
+  readonly invalid: number;
+  readonly duplicates: number;
+  /** The newest event time in the workload. */
+  readonly maxTs: number;
+  /** Distinct valid view + sale events per sku: what the sku windows must count. */
+  readonly skuCounts: ReadonlyMap<string, number>;
+}
+
+/**
+ * `n` messages for fault tests: ~5% repeat an earlier event's id (as a
+ * redelivery would, so they carry no Nats-Msg-Id: see publishWorkload),
+ * ~2% invalid; event times spread over [now - 4 min, now - 1 min).
+ */
+export function faultWorkload(n: number, now = Date.now()): FaultWorkload {
+  const messages: PublishedEvent[] = [];
+  const skuCounts = new Map<string, number>();
+  let valid = 0;
+  let invalid = 0;
+  let duplicates = 0;
+  for (let i = 0; i < n; i++) {
+    const ts = now - 240_000 + Math.floor((i / n) * 180_000);
+    if (i % 50 === 7) {
+      invalid++;
+      messages.push({ subject: 'events.sale', payload: { id: `bad-${i}`, ts, sku: 'SKU-1', qty: -1 } });
+    } else if (i % 20 === 3 && messages.length > 0) {
+      duplicates++;
+      messages.push(messages[(i * 7919) % messages.length]!.payload.id?.toString().startsWith('bad') ? messages[0]! : messages[(i * 7919) % messages.length]!);
+    } else {
+      valid++;
+      const sku = `SKU-${i % 13}`;
+      const kind = i % 3;
+      if (kind === 0) messages.push({ subject: 'events.search', payload: { id: `e-${i}`, ts, query: `dress ${i % 5}`, user: `u${i % 97}` } });
+      else {
+        skuCounts.set(sku, (skuCounts.get(sku) ?? 0) + 1);
+        messages.push(
+          kind === 1
+            ? { subject: 'events.view', payload: { id: `e-${i}`, ts, sku, user: `u${i % 97}` } }
+            : { subject: 'events.sale', payload: { id: `e-${i}`, ts, sku, qty: 1 + (i % 2), price: 10 } },
+        );
+      }
+    }
+  }
+  return { messages, distinctValidIds: valid, invalid, duplicates, skuCounts, maxTs: now - 60_000 };
+}

@@ -2,6 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { invalidEvents, publishEvents, publishRaw, validEvents } from '../helpers/events.js';
+import { hostileMessages } from '../helpers/hostile.js';
 import { startTestNats, type TestNats } from '../helpers/nats.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 
@@ -78,6 +79,32 @@ describe('ingest: NATS JetStream -> validation -> ClickHouse (real nats-server, 
     expect(first?.header.get('Trendmon-Reason')).toBe('invalid_field');
     expect(first?.header.get('Trendmon-Subject')).toBe('events.view');
     expect(first?.header.get('Trendmon-Detail')).toMatch(/sku is required/);
+  });
+
+  it('keeps flowing through 5,000 hostile messages mixed with valid ones', async () => {
+    const [{ n: deadBefore }] = (await app.sql<{ n: string }>('SELECT count() AS n FROM trendmon.dead_letters FINAL')) as [{ n: string }];
+    // Only subjects under events.> reach the stream; `events` alone is not published to it.
+    const hostile = hostileMessages(5_000, 7).filter((m) => m.subject.startsWith('events.'));
+    const valid = validEvents(1_000, 'mix');
+    for (let i = 0; i < hostile.length; i++) {
+      nc.publish(hostile[i]!.subject, hostile[i]!.data);
+      if (i % 5 === 0) {
+        const v = valid[i / 5];
+        if (v) await publishEvents(nc, [v]);
+      }
+    }
+    await nc.flush();
+    await eventually(async () => {
+      const [row] = await app.sql<{ dead: string; mix: string }>(`
+        SELECT (SELECT count() FROM trendmon.dead_letters FINAL) AS dead,
+               (SELECT uniqExact(id) FROM trendmon.events_search WHERE startsWith(id, 'mix-'))
+             + (SELECT uniqExact(id) FROM trendmon.events_view WHERE startsWith(id, 'mix-'))
+             + (SELECT uniqExact(id) FROM trendmon.events_sale WHERE startsWith(id, 'mix-')) AS mix`);
+      return Number(row!.dead) - Number(deadBefore) === hostile.length && Number(row!.mix) === 1_000;
+    }, 60_000);
+    const reasons = await app.sql<{ reason: string }>('SELECT DISTINCT reason FROM trendmon.dead_letters');
+    expect(reasons.map((r) => r.reason)).toEqual(expect.arrayContaining(['forbidden_key', 'too_deep', 'oversize', 'not_json', 'ts_in_future', 'ts_too_old']));
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
   });
 
   it('answers /healthz and /readyz', async () => {
