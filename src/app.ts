@@ -26,7 +26,8 @@ import { ensureNatsServerInstalled } from './nats/server.js';
 import { NatsSupervisor } from './nats/supervisor.js';
 import { ident, openClickHouse } from './store/client.js';
 import { salesSince } from './store/sales.js';
-import { spikeRow } from './store/rows.js';
+import { applyRetention } from './store/retention.js';
+import { catalogRow, spikeRow } from './store/rows.js';
 import { migrate } from './store/schema.js';
 import { isRowError } from './store/errors.js';
 import { BatchWriter, type InsertRows } from './store/writer.js';
@@ -84,8 +85,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const store = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
     closers.push(() => store.close());
     const clickhouse: ClickHouseClient = store.client;
-    const applied = await migrate(clickhouse, config.clickhouse.database);
+    const applied = await migrate(clickhouse, config.clickhouse);
     if (applied.length) log.info({ versions: applied }, 'schema migrated');
+    const retained = await applyRetention(clickhouse, config.clickhouse, config.clickhouse.retention);
+    if (retained.length) log.info({ tables: retained, ...config.clickhouse.retention }, 'retention (TTL) changed');
 
     const db = ident(config.clickhouse.database);
     const insert: InsertRows = (table, rows) =>
@@ -111,7 +114,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const bufferedGauge = setInterval(() => metrics.writerBufferedRows.set(writer.buffered), 1000);
     closers.push(() => clearInterval(bufferedGauge));
 
-    const catalog = new Catalog();
+    // The catalog table follows the in-memory catalog: the rollups join it for category and attributes.
+    const catalog = new Catalog({ onUpsert: (item) => writer.add('catalog', catalogRow(item, Date.now())) });
     if (config.catalogPath) log.info({ items: await catalog.loadFile(config.catalogPath) }, 'catalog loaded');
     catalog.follow(nc, (problem) => log.warn({ problem }, 'catalog item rejected'));
     closers.push(() => catalog.stop());
@@ -137,7 +141,6 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       readiness: async () => readiness(nc, clickhouse, writer),
       ranking: () => ranking.map(view),
       windowCounts: (dimension, key) => latestWindow && { start: latestWindow.start, end: latestWindow.end, counts: latestWindow.keys.find((k) => k.dimension === dimension && k.key === key) },
-      clickhouse,
       reader: store.reader,
       database: config.clickhouse.database,
       webDir: WEB_DIR,
@@ -168,7 +171,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     };
     const pipeline: Subscription = observations
       .pipe(
-        hoppingWindows({ ...config.windows, scheduler: asyncScheduler }),
+        hoppingWindows({
+          ...config.windows,
+          capacity: { query: config.sketchCapacity, term: config.sketchCapacity },
+          scheduler: asyncScheduler,
+        }),
         tap((result) => {
           latestWindow = result;
           metrics.windowKeys.set(result.keys.length);

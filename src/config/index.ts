@@ -3,6 +3,7 @@
  * and validated once at start. A bad value stops start-up with one line that
  * names the variable and says what would be accepted.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -61,6 +62,15 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier (letters, digits, underscore)')
     .default('trendmon'),
+  CLICKHOUSE_CLUSTER: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, 'must be a cluster name from the server\'s remote_servers (letters, digits, _ . -)')
+    .optional(),
+  RAW_TTL_DAYS: z.coerce.number().int('must be a whole number of days').min(0).max(36_500).default(0),
+  ROLLUP_TTL_DAYS: z.coerce.number().int('must be a whole number of days').min(0).max(36_500).default(0),
+  SQL_MAX_ROWS: z.coerce.number().int().min(1).max(100_000_000).default(100_000),
+  SQL_MAX_RESULT_BYTES: z.coerce.number().int().min(1024).max(2 ** 40).default(64 * 1024 * 1024),
+  SQL_MAX_EXECUTION_TIME: duration('30s').default(30_000),
   DATA_DIR: z.string().min(1).default('./data'),
   PORT: z.coerce.number().int('must be a whole number').min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -71,8 +81,12 @@ const envSchema = z.object({
   REPLAY: z.union([z.literal('0'), duration('10m')]).optional(),
   TRENDMON_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SKETCH_CAPACITY: z.coerce.number().int('must be a whole number').min(100).max(1_000_000).default(10_000),
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(10_000),
   BATCH_MAX_WAIT: duration('250ms').default(250),
+  ALERTS_CONFIG: z.string().min(1).optional(),
+  ALERT_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (it signs webhook bodies)').optional(),
   SIMULATE: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
 });
 
@@ -91,16 +105,26 @@ export interface Config {
     readonly user?: string;
     readonly password?: string;
     readonly database: string;
+    /** Set: DDL runs ON CLUSTER with Replicated and Distributed tables (docs/analytics.md). */
+    readonly cluster?: string;
+    /** Days kept; 0 keeps forever. */
+    readonly retention: { readonly rawDays: number; readonly rollupDays: number };
+    /** Bounds on /api/sql, `trendmon sql` and the analytics API. */
+    readonly readerLimits: { readonly maxRows: number; readonly maxResultBytes: number; readonly maxExecutionSeconds: number };
   };
   readonly dataDir: string;
   readonly http: { readonly port: number; readonly host: string };
   readonly catalogPath?: string;
   readonly windows: { readonly sizeMs: number; readonly slideMs: number; readonly allowedLatenessMs: number };
-  /** History replayed from ClickHouse at start to rebuild windows and baselines (0: none). */
+  /** Keys kept per pane and reported per window for the unbounded dimensions (query, term). */
+  readonly sketchCapacity: number;
+  /** History replayed from the stream at start to rebuild windows and baselines (0: none). */
   readonly replayMs: number;
   readonly token?: string;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly batch: { readonly maxRows: number; readonly maxWaitMs: number };
+  /** Alerting (docs/alerts.md): the rule file, else defaults that post to the webhook URL when set. */
+  readonly alerts: { readonly configPath?: string; readonly webhookUrl?: string; readonly webhookSecret?: string };
   /** Run the simulator inside `trendmon start` (also `--simulate`). */
   readonly simulate: boolean;
 }
@@ -122,18 +146,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WINDOW % e.SLIDE !== 0) problems.push(`WINDOW must be a whole multiple of SLIDE (got WINDOW=${env.WINDOW ?? '5m'}, SLIDE=${env.SLIDE ?? '10s'})`);
   if (e.WINDOW / e.SLIDE > 1000) problems.push('WINDOW/SLIDE must be at most 1000 slides per window');
   if ((e.NATS_USER === undefined) !== (e.NATS_PASS === undefined)) problems.push('NATS_USER and NATS_PASS must be set together');
+  if (e.ALERTS_CONFIG !== undefined && !existsSync(e.ALERTS_CONFIG)) problems.push(`ALERTS_CONFIG=${JSON.stringify(e.ALERTS_CONFIG)} no such file (the alert rule file, see docs/alerts.md)`);
+  if (e.CLICKHOUSE_CLUSTER !== undefined && e.CLICKHOUSE_URL === undefined) problems.push('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (embedded ClickHouse is a single server)');
+  if (e.SQL_MAX_EXECUTION_TIME % 1000 !== 0) problems.push(`SQL_MAX_EXECUTION_TIME must be whole seconds (got ${env.SQL_MAX_EXECUTION_TIME})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nats: { url: e.NATS_URL, managedPort: e.NATS_PORT, credsFile: e.NATS_CREDS, user: e.NATS_USER, pass: e.NATS_PASS },
-    clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.TRENDMON_DB },
+    clickhouse: {
+      url: e.CLICKHOUSE_URL,
+      user: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      database: e.TRENDMON_DB,
+      cluster: e.CLICKHOUSE_CLUSTER,
+      retention: { rawDays: e.RAW_TTL_DAYS, rollupDays: e.ROLLUP_TTL_DAYS },
+      readerLimits: { maxRows: e.SQL_MAX_ROWS, maxResultBytes: e.SQL_MAX_RESULT_BYTES, maxExecutionSeconds: e.SQL_MAX_EXECUTION_TIME / 1000 },
+    },
     dataDir: resolve(e.DATA_DIR),
     http: { port: e.PORT, host: e.HOST },
     catalogPath: e.CATALOG_PATH,
     windows: { sizeMs: e.WINDOW, slideMs: e.SLIDE, allowedLatenessMs: e.ALLOWED_LATENESS },
+    sketchCapacity: e.SKETCH_CAPACITY,
     replayMs: e.REPLAY === '0' ? 0 : (e.REPLAY ?? 2 * e.WINDOW),
     token: e.TRENDMON_TOKEN,
     logLevel: e.LOG_LEVEL,
     batch: { maxRows: e.BATCH_MAX_ROWS, maxWaitMs: e.BATCH_MAX_WAIT },
+    alerts: {
+      configPath: e.ALERTS_CONFIG === undefined ? undefined : resolve(e.ALERTS_CONFIG),
+      webhookUrl: e.ALERT_WEBHOOK_URL,
+      webhookSecret: e.ALERT_WEBHOOK_SECRET,
+    },
     simulate: e.SIMULATE,
   };
 }

@@ -5,6 +5,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Dimension, SignalMix } from '../domain.js';
 import type { Observation } from './keys.js';
+import { SpaceSaving } from './space-saving.js';
 
 export interface HoppingWindowOptions {
   /** Window length, ms; a whole multiple of `slideMs`. */
@@ -18,6 +19,14 @@ export interface HoppingWindowOptions {
    * clock; a producer with a fast clock cannot close everyone's windows early.
    */
   readonly maxClockSkewMs?: number;
+  /**
+   * Dimensions with unbounded key spaces (e.g. query, term) and how many
+   * keys to keep for them: each pane keeps a Space-Saving summary of that
+   * size, and each window reports the top `capacity` keys of the merged pane
+   * summaries, so memory is fixed whatever the cardinality. A key's count is
+   * then within `error` <= events in the window / capacity of the truth.
+   */
+  readonly capacity?: Partial<Record<Dimension, number>>;
   readonly scheduler: SchedulerLike;
 }
 
@@ -29,6 +38,15 @@ export interface KeyWindow {
   readonly units: number;
   readonly revenue: number;
   readonly bySignal: SignalMix;
+  /**
+   * Uncertainty of `events` in sketched dimensions (0 elsewhere): the count
+   * inherited from keys it replaced in the Space-Saving summaries.
+   */
+  readonly error: number;
+  /** Estimated distinct shoppers (users, else sessions) among events that named one. */
+  readonly actors: number;
+  /** Events that named no user or session. */
+  readonly anonymous: number;
 }
 
 /** Everything counted in the window [start, end). */
@@ -41,32 +59,143 @@ export interface WindowResult {
   readonly lateEvents: number;
 }
 
-interface Totals {
+/** A key's counts in one pane. */
+interface PaneEntry {
   dimension: Dimension;
   key: string;
   events: number;
+  error: number;
   units: number;
   revenue: number;
-  bySignal: SignalMix;
+  search: number;
+  view: number;
+  sale: number;
+  anonymous: number;
+  /** Linear-counting bitmap of the shoppers seen (32 buckets). */
+  actorMask: number;
 }
 
-const emptyTotals = (dimension: Dimension, key: string): Totals => ({
+/** A key's running totals over the panes of the current window. */
+interface WindowEntry extends Omit<PaneEntry, 'actorMask'> {
+  /**
+   * Per sketch bucket, how many panes in the window saw a shopper there;
+   * allocated only once a named shopper appears (most query keys have none).
+   */
+  actorPanes?: number[];
+}
+
+interface Pane {
+  readonly exact: Map<string, PaneEntry>;
+  readonly sketched: Map<Dimension, SpaceSaving<PaneEntry>>;
+}
+
+const newPaneEntry = (dimension: Dimension, key: string): PaneEntry => ({
   dimension,
   key,
   events: 0,
+  error: 0,
   units: 0,
   revenue: 0,
-  bySignal: { search: 0, view: 0, sale: 0 },
+  search: 0,
+  view: 0,
+  sale: 0,
+  anonymous: 0,
+  actorMask: 0,
 });
 
-function addInto(target: Totals, source: Totals, sign: 1 | -1): void {
-  target.events += sign * source.events;
-  target.units += sign * source.units;
-  target.revenue += sign * source.revenue;
-  target.bySignal.search += sign * source.bySignal.search;
-  target.bySignal.view += sign * source.bySignal.view;
-  target.bySignal.sale += sign * source.bySignal.sale;
+/** Linear counting: distinct items from the share of empty buckets. */
+function estimateActors(actorPanes: readonly number[] | undefined): number {
+  if (!actorPanes) return 0;
+  let empty = 0;
+  for (const panes of actorPanes) if (panes === 0) empty++;
+  if (empty === actorPanes.length) return 0;
+  const m = actorPanes.length;
+  return Math.round(-m * Math.log(Math.max(empty, 0.5) / m));
 }
+
+function addPane(window: Map<string, WindowEntry>, id: string, pane: PaneEntry, sign: 1 | -1): void {
+  let entry = window.get(id);
+  if (!entry) {
+    if (sign < 0) return;
+    const { actorMask: _mask, ...counts } = newPaneEntry(pane.dimension, pane.key);
+    window.set(id, (entry = counts));
+  }
+  entry.events += sign * pane.events;
+  entry.error += sign * pane.error;
+  entry.units += sign * pane.units;
+  entry.revenue += sign * pane.revenue;
+  entry.search += sign * pane.search;
+  entry.view += sign * pane.view;
+  entry.sale += sign * pane.sale;
+  entry.anonymous += sign * pane.anonymous;
+  if (pane.actorMask !== 0) {
+    const actorPanes = (entry.actorPanes ??= new Array<number>(32).fill(0));
+    for (let mask = pane.actorMask, bit = 0; mask !== 0; mask >>>= 1, bit++) {
+      if (mask & 1) actorPanes[bit]! += sign;
+    }
+  }
+  if (entry.events <= 0) window.delete(id);
+}
+
+/** Linear counting on a 32-bucket bitmap. */
+function estimateFromMask(mask: number): number {
+  let empty = 32;
+  for (let m = mask; m !== 0; m &= m - 1) empty--;
+  return empty === 32 ? 0 : Math.round(-32 * Math.log(Math.max(empty, 0.5) / 32));
+}
+
+/**
+ * Merges one sketched dimension's pane summaries over a window and keeps its
+ * top `capacity` keys: recomputed at each close, so the window holds no
+ * per-key state for unbounded key spaces.
+ */
+function mergeSketches(panes: readonly Pane[], dimension: Dimension, capacity: number): KeyWindow[] {
+  const merged = new Map<string, PaneEntry>();
+  for (const pane of panes) {
+    const summary = pane.sketched.get(dimension);
+    if (!summary) continue;
+    for (const [key, e] of summary) {
+      const m = merged.get(key);
+      if (!m) {
+        merged.set(key, { ...e });
+        continue;
+      }
+      m.events += e.events;
+      m.error += e.error;
+      m.units += e.units;
+      m.revenue += e.revenue;
+      m.search += e.search;
+      m.view += e.view;
+      m.sale += e.sale;
+      m.anonymous += e.anonymous;
+      m.actorMask |= e.actorMask;
+    }
+  }
+  const top = [...merged.values()].sort((a, b) => b.events - a.events).slice(0, capacity);
+  return top.map((e) => ({
+    dimension,
+    key: e.key,
+    events: e.events,
+    units: e.units,
+    revenue: Math.round(e.revenue * 100) / 100,
+    bySignal: { search: e.search, view: e.view, sale: e.sale },
+    error: e.error,
+    actors: estimateFromMask(e.actorMask),
+    anonymous: e.anonymous,
+  }));
+}
+
+const keyWindow = (e: WindowEntry): KeyWindow => ({
+  dimension: e.dimension,
+  key: e.key,
+  events: e.events,
+  units: e.units,
+  revenue: Math.round(e.revenue * 100) / 100,
+  bySignal: { search: e.search, view: e.view, sale: e.sale },
+  error: e.error,
+  actors: estimateActors(e.actorPanes),
+  anonymous: e.anonymous,
+});
 
 /**
  * Counts observations per (dimension, key) in event-time hopping windows.
@@ -80,13 +209,14 @@ function addInto(target: Totals, source: Totals, sign: 1 | -1): void {
  * so out-of-order events within the lateness give the same result as in order.
  * Events for windows already emitted are dropped and counted in `lateEvents`.
  *
- * State is bounded by the keys active in the open panes: a key leaves as
- * soon as its last event slides out of the window.
+ * State is bounded: a key leaves as soon as its last event slides out of the
+ * window, and sketched dimensions keep at most `capacity` keys per pane.
  *
  * Emits one WindowResult per slide, in order, starting with the window that
  * ends after the first event. After a window's worth (at least ten) of empty
- * windows an idle stream stops emitting until events return. On complete it emits every window that still
- * holds events, then completes; on error it drops its state and errors.
+ * windows an idle stream stops emitting until events return.
+ * On complete it emits every window that still holds events, then completes;
+ * on error it drops its state and errors.
  */
 export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<Observation, WindowResult> {
   const { sizeMs, slideMs, allowedLatenessMs, scheduler } = options;
@@ -96,14 +226,16 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
   }
   const panesPerWindow = sizeMs / slideMs;
   const maxEmptyRun = Math.max(panesPerWindow, 10);
+  const capacity = options.capacity ?? {};
+  const sketchedDimensions = Object.entries(capacity) as [Dimension, number][];
 
   return (source) =>
     new Observable<WindowResult>((subscriber) => {
-      /** Pane index -> id -> totals, for panes not yet slid out of the window. */
-      const panes = new Map<number, Map<string, Totals>>();
+      /** Pane index -> its counts, for panes not yet slid out of the window. */
+      const panes = new Map<number, Pane>();
       /** Running totals of the panes in the current window. */
-      const window = new Map<string, Totals>();
-      /** Index of the next pane to close; undefined until the first event. */
+      const window = new Map<string, WindowEntry>();
+      /** Index of the next pane to close; undefined until the first close. */
       let nextPane: number | undefined;
       let maxPane = -Infinity;
       /** Oldest pane with events; where counting starts, so early out-of-order events count. */
@@ -117,31 +249,31 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
       let timerDueAt = Infinity;
 
       const eventClock = () => clockTs + (scheduler.now() - clockSetAt);
+      /** Sketched keys live only in panes: any pane left means the window is not empty. */
+      const hasPanesInWindow = () => panes.size > 0;
 
       const closePane = () => {
         const index = nextPane!;
         const entering = panes.get(index);
-        if (entering) {
-          for (const [id, totals] of entering) {
-            let current = window.get(id);
-            if (!current) window.set(id, (current = emptyTotals(totals.dimension, totals.key)));
-            addInto(current, totals, 1);
-          }
-        }
+        if (entering) for (const [id, entry] of entering.exact) addPane(window, id, entry, 1);
         const leavingIndex = index - panesPerWindow;
         const leaving = panes.get(leavingIndex);
         if (leaving) {
-          for (const [id, totals] of leaving) {
-            const current = window.get(id)!;
-            addInto(current, totals, -1);
-            if (current.events <= 0) window.delete(id);
-          }
+          for (const [id, entry] of leaving.exact) addPane(window, id, entry, -1);
           panes.delete(leavingIndex);
         }
         nextPane = index + 1;
         const end = nextPane * slideMs;
         const keys: KeyWindow[] = [];
-        for (const t of window.values()) keys.push({ ...t, bySignal: { ...t.bySignal } });
+        for (const entry of window.values()) keys.push(keyWindow(entry));
+        if (sketchedDimensions.length > 0) {
+          const inWindow: Pane[] = [];
+          for (let i = index - panesPerWindow + 1; i <= index; i++) {
+            const pane = panes.get(i);
+            if (pane) inWindow.push(pane);
+          }
+          for (const [dimension, limit] of sketchedDimensions) keys.push(...mergeSketches(inWindow, dimension, limit));
+        }
         subscriber.next({ start: end - sizeMs, end, keys, lateEvents: late });
         late = 0;
       };
@@ -157,7 +289,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
             break;
           }
           closePane();
-          emptyRun = window.size === 0 ? emptyRun + 1 : 0;
+          emptyRun = window.size === 0 && !hasPanesInWindow() ? emptyRun + 1 : 0;
         }
         // Re-arm only when the next close became due earlier: the common case,
         // a live stream, keeps one timer per slide instead of one per event.
@@ -170,6 +302,30 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
           timerDueAt = Infinity;
           advance();
         }, dueAt - scheduler.now());
+      };
+
+      const count = (obs: Observation, pane: number) => {
+        let p = panes.get(pane);
+        if (!p) panes.set(pane, (p = { exact: new Map(), sketched: new Map() }));
+        const make = () => newPaneEntry(obs.dimension, obs.key);
+        let entry: PaneEntry;
+        const limit = capacity[obs.dimension];
+        if (limit !== undefined) {
+          let summary = p.sketched.get(obs.dimension);
+          if (!summary) p.sketched.set(obs.dimension, (summary = new SpaceSaving<PaneEntry>(limit)));
+          entry = summary.offer(obs.key, 1, make);
+        } else {
+          const id = `${obs.dimension}\u0001${obs.key}`;
+          let exact = p.exact.get(id);
+          if (!exact) p.exact.set(id, (exact = make()));
+          exact.events += 1;
+          entry = exact;
+        }
+        entry.units += obs.units;
+        entry.revenue += obs.revenue;
+        entry[obs.signal] += 1;
+        if (obs.actorBit < 0) entry.anonymous += 1;
+        else entry.actorMask |= 1 << obs.actorBit;
       };
 
       const subscription = source.subscribe({
@@ -185,15 +341,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
           if (pane < (nextPane ?? -Infinity)) {
             late++;
           } else {
-            let paneKeys = panes.get(pane);
-            if (!paneKeys) panes.set(pane, (paneKeys = new Map()));
-            const id = `${obs.dimension}\u0001${obs.key}`;
-            let totals = paneKeys.get(id);
-            if (!totals) paneKeys.set(id, (totals = emptyTotals(obs.dimension, obs.key)));
-            totals.events += 1;
-            totals.units += obs.units;
-            totals.revenue += obs.revenue;
-            totals.bySignal[obs.signal] += 1;
+            count(obs, pane);
             if (pane > maxPane) maxPane = pane;
             if (pane < minPane) minPane = pane;
           }

@@ -16,6 +16,19 @@ export interface Observation {
   readonly units: number;
   /** Revenue (sales with a known price), otherwise 0. */
   readonly revenue: number;
+  /**
+   * The shopper (user, else session) hashed to one of 32 buckets, so windows
+   * can estimate distinct shoppers per key; -1 when the event names neither.
+   */
+  readonly actorBit: number;
+}
+
+/** FNV-1a, folded to the 32 buckets of a linear-counting sketch. */
+export function actorBit(actor: string | undefined): number {
+  if (actor === undefined) return -1;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < actor.length; i++) hash = Math.imul(hash ^ actor.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % 32;
 }
 
 export type CatalogLookup = (sku: string) => CatalogItem | undefined;
@@ -44,8 +57,9 @@ export function queryTerms(normalized: string): string[] {
 export function observe(event: TrendEvent, catalog: CatalogLookup): Observation[] {
   const out: Observation[] = [];
   const { ts } = event;
+  const bit = actorBit(event.user ?? (event.kind === 'sale' ? undefined : event.session));
   const push = (dimension: Dimension, key: string, units = 0, revenue = 0) =>
-    out.push({ dimension, key, signal: event.kind, ts, units, revenue });
+    out.push({ dimension, key, signal: event.kind, ts, units, revenue, actorBit: bit });
 
   if (event.kind === 'search') {
     const query = normalizeQuery(event.query);

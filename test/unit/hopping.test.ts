@@ -1,16 +1,17 @@
 import { TestScheduler } from 'rxjs/testing';
-import { map } from 'rxjs';
+import { map, Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { hoppingWindows, type WindowResult } from '../../src/windows/hopping.js';
-import type { Observation } from '../../src/windows/keys.js';
+import { actorBit, type Observation } from '../../src/windows/keys.js';
 
-const obs = (key: string, ts: number, signal: Observation['signal'] = 'view'): Observation => ({
+const obs = (key: string, ts: number, signal: Observation['signal'] = 'view', actor?: string): Observation => ({
   dimension: 'sku',
   key,
   signal,
   ts,
   units: signal === 'sale' ? 2 : 0,
   revenue: signal === 'sale' ? 20 : 0,
+  actorBit: actorBit(actor),
 });
 
 /** Window results as `start-end key=count,...` strings, easy to read in marble expectations. */
@@ -115,18 +116,13 @@ describe('hoppingWindows', () => {
     const ts = scheduler();
     const results: WindowResult[] = [];
     ts.run(({ cold }) => {
-      const values: Record<string, Observation> = {};
       const events = Array.from({ length: 1000 }, (_, i) => obs(`k${i % 100}`, i % 10, i % 3 === 0 ? 'sale' : 'view'));
-      cold('a|', { a: 0 })
+      cold('a|', { a: events })
         .pipe(
-          map(() => events),
-          (s) => new (s.constructor as typeof import('rxjs').Observable<Observation>)((sub) => {
-            s.subscribe({ next: (list) => list.forEach((e) => sub.next(e)), complete: () => sub.complete() });
-          }),
+          (s) => new Observable<Observation>((sub) => s.subscribe({ next: (list) => list.forEach((e) => sub.next(e)), complete: () => sub.complete() })),
           hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 0, scheduler: ts }),
         )
         .subscribe((r) => results.push(r));
-      void values;
     });
     expect(results).toHaveLength(1);
     const keys = results[0]!.keys;
@@ -148,6 +144,58 @@ describe('hoppingWindows', () => {
       expectSubscriptions(source.subscriptions).toBe('^ 15ms !');
     });
     expect(ts.actions.length).toBe(0);
+  });
+
+  it('estimates distinct shoppers per key across the panes of a window', () => {
+    const ts = scheduler();
+    const results: WindowResult[] = [];
+    ts.run(({ cold }) => {
+      const events = [
+        ...Array.from({ length: 40 }, (_, i) => obs('bot', i % 20, 'view', 'same-user')),
+        ...Array.from({ length: 40 }, (_, i) => obs('crowd', i % 20, 'view', `user-${i}`)),
+        ...Array.from({ length: 5 }, (_, i) => obs('anon', i, 'view')),
+      ];
+      cold('a|', { a: events })
+        .pipe(
+          (s) => new Observable<Observation>((sub) => s.subscribe({ next: (list) => list.forEach((e) => sub.next(e)), complete: () => sub.complete() })),
+          hoppingWindows({ sizeMs: 20, slideMs: 10, allowedLatenessMs: 20, scheduler: ts }),
+        )
+        .subscribe((r) => results.push(r));
+    });
+    const full = results.find((r) => r.end === 20)!;
+    const byKey = Object.fromEntries(full.keys.map((k) => [k.key, k]));
+    expect(byKey.bot).toMatchObject({ events: 40, actors: 1, anonymous: 0 });
+    expect(byKey.crowd!.actors).toBeGreaterThan(20);
+    expect(byKey.anon).toMatchObject({ events: 5, actors: 0, anonymous: 5 });
+  });
+
+  it('keeps at most `capacity` keys per pane for sketched dimensions and still finds the heavy hitters', () => {
+    const ts = scheduler();
+    const results: WindowResult[] = [];
+    ts.run(({ cold }) => {
+      const events: Observation[] = [];
+      for (let i = 0; i < 5_000; i++) {
+        // 3 heavy queries among 4,000 one-off ones, spread over two panes
+        const key = i % 5 === 0 ? `hot-${i % 3}` : `rare-${i}`;
+        events.push({ ...obs(key, i % 20), dimension: 'query', signal: 'search' });
+      }
+      cold('a|', { a: events })
+        .pipe(
+          (s) => new Observable<Observation>((sub) => s.subscribe({ next: (list) => list.forEach((e) => sub.next(e)), complete: () => sub.complete() })),
+          hoppingWindows({ sizeMs: 20, slideMs: 10, allowedLatenessMs: 20, capacity: { query: 50 }, scheduler: ts }),
+        )
+        .subscribe((r) => results.push(r));
+    });
+    const full = results.find((r) => r.end === 20)!;
+    expect(full.keys.length).toBeLessThanOrEqual(2 * 50);
+    const hot = full.keys.filter((k) => k.key.startsWith('hot-'));
+    expect(hot).toHaveLength(3);
+    for (const k of hot) {
+      // true count 333 or 334; Space-Saving overestimates by at most error <= N / capacity per pane
+      expect(k.events - k.error).toBeLessThanOrEqual(334);
+      expect(k.events).toBeGreaterThanOrEqual(333);
+      expect(k.error).toBeLessThanOrEqual(2 * (2_500 / 50));
+    }
   });
 
   it('rejects a window that is not a multiple of the slide', () => {
