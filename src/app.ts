@@ -10,6 +10,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino, type Logger } from 'pino';
 import { asyncScheduler, Subject, tap, type Subscription } from 'rxjs';
+import { AlertManager } from './alerts/manager.js';
+import { createAlertsRouter } from './api/alerts.js';
+import { Auth } from './api/auth.js';
 import { createHttpApp, type Readiness } from './api/http.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/index.js';
@@ -44,6 +47,22 @@ export interface RunningApp {
 
 const WEB_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web');
 
+/** JSON logs; credentials never reach them, whatever a log call passes. */
+export function createLogger(level: Config['logLevel']): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: ['*.password', '*.pass', '*.token', '*.secret', '*.webhookSecret', '*.authorization', '*.headers.authorization'],
+      censor: '****',
+    },
+  });
+}
+
+/** A URL as it may be logged: user and password masked. */
+export function maskUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/g, '//****@');
+}
+
 export interface StartOptions {
   readonly log?: Logger;
   /**
@@ -54,7 +73,7 @@ export interface StartOptions {
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<RunningApp> {
-  const log = options.log ?? pino({ level: config.logLevel });
+  const log = options.log ?? createLogger(config.logLevel);
   const started = performance.now();
   const metrics = createMetrics();
   const closers: (() => Promise<void> | void)[] = [];
@@ -120,6 +139,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     catalog.follow(nc, (problem) => log.warn({ problem }, 'catalog item rejected'));
     closers.push(() => catalog.stop());
 
+    // Alerts for planners (docs/alerts.md): rules on every detection -> grouped notifications -> webhook / NATS.
+    const alerts = await AlertManager.start({ nc, writer, catalog: catalog.lookup, log, settings: config.alerts, dataDir: config.dataDir, windowMs: config.windows.sizeMs });
+    closers.push(() => alerts.stop());
+    const reloadAlerts = () => alerts.reload().catch((err: Error) => log.error({ err: err.message }, 'alert rules not reloaded; the running ones stay'));
+    process.on('SIGHUP', reloadAlerts);
+    closers.push(() => {
+      process.off('SIGHUP', reloadAlerts);
+    });
+
     // The pure core: observations -> event-time windows -> spike detection.
     const counters = new LiveCounters();
     const observations = new Subject<Observation>();
@@ -134,9 +162,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       window: { sizeMs: config.windows.sizeMs, slideMs: config.windows.slideMs },
       spikes: ranking.map(view),
       counters: counters.read(),
+      alerts: alerts.active(),
     });
 
+    const auth = new Auth({ adminToken: config.token, viewToken: config.viewToken });
     const httpApp = createHttpApp({
+      auth,
+      corsOrigins: config.http.corsOrigins,
+      apiRateLimitPerMinute: config.http.apiRateLimitPerMinute,
       registry: metrics.registry,
       readiness: async () => readiness(nc, clickhouse, writer),
       ranking: () => ranking.map(view),
@@ -144,9 +177,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       reader: store.reader,
       database: config.clickhouse.database,
       webDir: WEB_DIR,
+      alerts: createAlertsRouter({ alerts, reader: store.reader, database: config.clickhouse.database }),
     });
     const server: Server = createServer(httpApp);
-    const feed = new FeedServer({ server, snapshot, onClientCountChange: (n) => metrics.feedClients.set(n) });
+    const feed = new FeedServer({
+      server,
+      snapshot,
+      authorize: (req) => auth.check(req, 'view'),
+      onClientCountChange: (n) => metrics.feedClients.set(n),
+    });
     closers.push(
       () =>
         new Promise<void>((resolve) => {
@@ -163,6 +202,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       ranking = detection.ranking;
       metrics.spikesOpen.set(detection.ranking.filter((s) => s.status !== 'ended').length);
       if (replaying) return;
+      alerts.onDetection(detection);
       for (const spike of detection.updates) {
         writer.add('spikes', spikeRow(spike));
         feed.broadcast({ type: 'spike', ...view(spike) });
@@ -190,6 +230,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(() => pipeline.unsubscribe());
 
     const count = (event: TrendEvent) => {
+      alerts.observeEvent(event);
       for (const observation of observe(event, catalog.lookup)) observations.next(observation);
     };
     const ingest = new Ingest({
@@ -229,7 +270,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const url = `http://localhost:${port}`;
-    log.info({ url, nats: natsUrl, startupMs: Math.round(performance.now() - started) }, 'trendmon started');
+    log.info({ url, nats: maskUrl(natsUrl), startupMs: Math.round(performance.now() - started) }, 'trendmon started');
     return { url, natsUrl, log, stop };
   } catch (err) {
     await stop();

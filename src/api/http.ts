@@ -3,13 +3,19 @@
  * the wall's static files, on one express app.
  */
 import { existsSync } from 'node:fs';
+import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { DIMENSIONS, type Dimension, type Spike } from '../domain.js';
 import type { KeyWindow } from '../windows/hopping.js';
-import { ident } from '../store/client.js';
+import { createAnalyticsRouter } from './analytics.js';
+import type { Auth } from './auth.js';
+import { errorResponse } from './errors.js';
+import { parse } from './params.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -22,52 +28,63 @@ export interface HttpAppOptions {
   readonly ranking: () => readonly Spike[];
   /** One key's counts in the latest closed window (undefined before the first window). */
   readonly windowCounts: (dimension: Dimension, key: string) => { start: number; end: number; counts?: KeyWindow } | undefined;
-  readonly clickhouse: ClickHouseClient;
-  /** Read-only and bounded: for SQL from users. */
+  /** Read-only and bounded: every /api query goes through it. */
   readonly reader: ClickHouseClient;
   readonly database: string;
   /** Built wall (dist/web); served at `/` when present. */
   readonly webDir: string;
+  /** The alerting API (src/api/alerts.ts), mounted at `/api`. */
+  readonly alerts: express.Router;
+  /** Tokens for /api, /metrics (and /ws, in the feed). */
+  readonly auth: Auth;
+  /** Origins allowed to call the API from a browser; none: CORS stays off. */
+  readonly corsOrigins: readonly string[];
+  /** API requests per minute per client address. */
+  readonly apiRateLimitPerMinute: number;
 }
 
-export class BadRequestError extends Error {
-  readonly status = 400;
-}
+/**
+ * The wall's policy: its own scripts, styles and socket only; no inline code,
+ * no framing. uPlot draws on canvas and styles through the DOM, which CSP allows.
+ */
+const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'none'"],
+    frameAncestors: ["'none'"],
+  },
+};
 
-const trendingQuery = z.object({
-  dimension: z.enum(DIMENSIONS as [string, ...string[]]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
+/** Mutating requests need the admin token; POST /api/sql only reads. */
+function needsAdmin(req: Request): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(req.method) && req.path !== '/sql';
+}
 
 const windowQuery = z.object({
   dimension: z.enum(DIMENSIONS as [string, ...string[]]),
   key: z.string().min(1).max(256),
 });
 
-const spikesQuery = z.object({
-  dimension: z.enum(DIMENSIONS as [string, ...string[]]).optional(),
-  status: z.enum(['rising', 'ongoing', 'ended']).optional(),
-  since: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-const sqlBody = z.object({
-  query: z.string().min(1).max(100_000),
-  format: z.enum(['JSONEachRow', 'CSVWithNames', 'TabSeparatedWithNames']).default('JSONEachRow'),
-});
-
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new BadRequestError(`${issue.path.join('.') || 'request'}: ${issue.message}`);
-  }
-  return result.data;
-}
-
 export function createHttpApp(options: HttpAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  if (options.corsOrigins.length > 0) app.use('/api', cors({ origin: [...options.corsOrigins], allowedHeaders: ['authorization', 'content-type'] }));
   app.use(express.json({ limit: '256kb' }));
 
   app.get('/healthz', (_req, res) => {
@@ -79,14 +96,20 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
 
+  const apiLimit = rateLimit({
+    windowMs: 60_000,
+    limit: options.apiRateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    message: { error: `more than ${options.apiRateLimitPerMinute} requests a minute from this address; slow down` },
+  });
+  app.use('/api', apiLimit, options.auth.require('view'), (req, res, next) =>
+    needsAdmin(req) ? options.auth.require('admin')(req, res, next) : next(),
+  );
+  app.use('/metrics', options.auth.require('view'));
+
   app.get('/metrics', async (_req, res) => {
     res.type(options.registry.contentType).send(await options.registry.metrics());
-  });
-
-  app.get('/api/trending', (req, res) => {
-    const q = parse(trendingQuery, req.query);
-    const entries = options.ranking().filter((s) => !q.dimension || s.dimension === q.dimension);
-    res.json({ entries: entries.slice(0, q.limit) });
   });
 
   app.get('/api/window', (req, res) => {
@@ -100,44 +123,20 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     res.json({ start: window.start, end: window.end, ...counts });
   });
 
-  app.get('/api/spikes', async (req, res) => {
-    const q = parse(spikesQuery, req.query);
-    const result = await options.clickhouse.query({
-      query: `SELECT spike_id, dimension, key, argMax(status, updated_at) AS status,
-                min(started_at) AS started_at, max(updated_at) AS updated_at,
-                max(peak_score) AS peak_score, max(peak_volume) AS peak_volume
-              FROM ${ident(options.database)}.spikes
-              WHERE ({dimension:String} = '' OR dimension = {dimension:String})
-                AND updated_at >= fromUnixTimestamp64Milli({since:Int64})
-              GROUP BY spike_id, dimension, key
-              HAVING {status:String} = '' OR status = {status:String}
-              ORDER BY updated_at DESC
-              LIMIT {limit:UInt32}`,
-      query_params: { dimension: q.dimension ?? '', status: q.status ?? '', since: q.since ?? 0, limit: q.limit },
-      format: 'JSONEachRow',
-    });
-    res.json({ spikes: await result.json() });
-  });
-
-  app.post('/api/sql', async (req, res) => {
-    const body = parse(sqlBody, req.body);
-    const result = await options.reader.query({ query: body.query, format: body.format });
-    res.type(body.format === 'JSONEachRow' ? 'application/x-ndjson' : 'text/plain');
-    for await (const rows of result.stream()) {
-      for (const row of rows as { text: string }[]) res.write(row.text + '\n');
-    }
-    res.end();
-  });
+  app.use('/api', createAnalyticsRouter({ reader: options.reader, database: options.database, ranking: options.ranking }));
+  app.use('/api', options.alerts);
 
   if (existsSync(options.webDir)) app.use(express.static(options.webDir, { index: 'index.html', maxAge: '1h' }));
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof BadRequestError) {
-      res.status(400).json({ error: err.message });
+    // express's own refusals (body too large, malformed JSON) carry their status.
+    const { status: given, expose, message } = err as { status?: number; expose?: boolean; message?: string };
+    if (expose && given !== undefined && given >= 400 && given < 500) {
+      res.status(given).json({ error: given === 413 ? 'request body too large (limit 256 KiB)' : (message ?? 'bad request'), code: 'bad_request' });
       return;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    res.status(502).json({ error: `query failed: ${message.split('\n')[0]}` });
+    const { status, body } = errorResponse(err);
+    res.status(status).json(body);
   });
   return app;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** The `trendmon` command line (contract section 6). */
 import { parseArgs } from 'node:util';
+import { AlertsConfigError } from '../alerts/rules.js';
 import { startApp } from '../app.js';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { ConfigError, loadConfig, maskSecrets, type Config } from '../config/index.js';
 import { parseDuration } from '../config/duration.js';
 import { connectNats } from '../nats/connect.js';
 import { NatsServerNotFoundError } from '../nats/server.js';
@@ -19,7 +20,7 @@ commands:
   simulate [--rate N] [--duration D] [--seed N] [--spike SKU[:factor]]... [--backfill]
                                      publish synthetic traffic with labelled surges to NATS
   score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
-  sql "SELECT ..." [--format table|csv|json]
+  sql "SELECT ..." [--format table|csv|json] [--param NAME=VALUE]...
                                      read-only query against the configured ClickHouse
   config                             print the effective configuration (secrets masked)
 
@@ -124,16 +125,27 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'sql': {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'table' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { format: { type: 'string', default: 'table' }, param: { type: 'string', multiple: true, default: [] } },
+      });
       const query = positionals.join(' ').trim();
       if (!query) throw new UsageError('sql needs a query: trendmon sql "SELECT count() FROM trendmon.events_sale FINAL"');
       if (!['table', 'csv', 'json'].includes(values.format)) throw new UsageError(`--format ${values.format}: use table, csv or json`);
-      process.stdout.write(await runSql(loadConfig(), query, values.format as SqlOutput));
+      const params = Object.fromEntries(
+        values.param.map((pair) => {
+          const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+          if (!match) throw new UsageError(`--param ${pair}: use --param name=value for a {name:Type} placeholder`);
+          return [match[1]!, match[2]!];
+        }),
+      );
+      process.stdout.write(await runSql(loadConfig(), query, values.format as SqlOutput, params));
       return 0;
     }
     case 'config': {
       const config = loadConfig();
-      const masked = JSON.parse(JSON.stringify(config, (key, value) => (/(pass|password|token)$/i.test(key) && value ? '****' : value)));
+      const masked = JSON.parse(JSON.stringify(config, (key, value) => (/(pass|password|token|secret)$/i.test(key) && value ? '****' : value)));
       process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
       return 0;
     }
@@ -147,7 +159,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    const known = [ConfigError, UsageError, CsvInputError, SqlError, SpikeArgumentError, NatsServerNotFoundError, EmbeddedClickHouseUnavailableError].some((type) => err instanceof type);
+    const known = [ConfigError, AlertsConfigError, UsageError, CsvInputError, SqlError, SpikeArgumentError, NatsServerNotFoundError, EmbeddedClickHouseUnavailableError].some((type) => err instanceof type);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
     process.exit(known ? 2 : 1);

@@ -80,6 +80,17 @@ const envSchema = z.object({
   ALLOWED_LATENESS: duration('5s').default(5_000),
   REPLAY: z.union([z.literal('0'), duration('10m')]).optional(),
   TRENDMON_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TRENDMON_VIEW_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CORS_ORIGIN: z
+    .string()
+    .refine((v) => v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), 'must be a comma-separated list of origins (https://wall.example.com)')
+    .optional(),
+  API_RATE_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(1_000_000).default(600),
+  NATS_TOKEN: z.string().min(1).optional(),
+  NATS_TLS_CA: z.string().min(1).optional(),
+  NATS_TLS_CERT: z.string().min(1).optional(),
+  NATS_TLS_KEY: z.string().min(1).optional(),
+  CLICKHOUSE_CA_CERT: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SKETCH_CAPACITY: z.coerce.number().int('must be a whole number').min(100).max(1_000_000).default(10_000),
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(10_000),
@@ -98,12 +109,17 @@ export interface Config {
     readonly credsFile?: string;
     readonly user?: string;
     readonly pass?: string;
+    readonly token?: string;
+    /** PEM files: a CA to trust, and a client certificate and key for mutual TLS. */
+    readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   };
   readonly clickhouse: {
     /** Undefined: embedded ClickHouse (chDB) under dataDir. */
     readonly url?: string;
     readonly user?: string;
     readonly password?: string;
+    /** PEM CA to trust for an https CLICKHOUSE_URL. */
+    readonly caCertFile?: string;
     readonly database: string;
     /** Set: DDL runs ON CLUSTER with Replicated and Distributed tables (docs/analytics.md). */
     readonly cluster?: string;
@@ -113,14 +129,17 @@ export interface Config {
     readonly readerLimits: { readonly maxRows: number; readonly maxResultBytes: number; readonly maxExecutionSeconds: number };
   };
   readonly dataDir: string;
-  readonly http: { readonly port: number; readonly host: string };
   readonly catalogPath?: string;
   readonly windows: { readonly sizeMs: number; readonly slideMs: number; readonly allowedLatenessMs: number };
   /** Keys kept per pane and reported per window for the unbounded dimensions (query, term). */
   readonly sketchCapacity: number;
   /** History replayed from the stream at start to rebuild windows and baselines (0: none). */
   readonly replayMs: number;
+  /** Admin token: when set, /ws, /api and /metrics need a token; rules and silences need this one. */
   readonly token?: string;
+  /** Read-only token for walls and dashboards. */
+  readonly viewToken?: string;
+  readonly http: { readonly port: number; readonly host: string; readonly corsOrigins: readonly string[]; readonly apiRateLimitPerMinute: number };
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly batch: { readonly maxRows: number; readonly maxWaitMs: number };
   /** Alerting (docs/alerts.md): the rule file, else defaults that post to the webhook URL when set. */
@@ -128,6 +147,8 @@ export interface Config {
   /** Run the simulator inside `trendmon start` (also `--simulate`). */
   readonly simulate: boolean;
 }
+
+const SECRET_NAME = /(PASS|PASSWORD|TOKEN|SECRET)$/;
 
 /** Validates the environment; throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -137,7 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        return `${name}=${JSON.stringify(env[name] ?? '')} ${issue.message}`;
+        // Name the variable, never echo a secret's value.
+        const shown = SECRET_NAME.test(name) ? '"****"' : JSON.stringify(env[name] ?? '');
+        return `${name}=${shown} ${issue.message}`;
       }),
     );
   }
@@ -146,28 +169,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WINDOW % e.SLIDE !== 0) problems.push(`WINDOW must be a whole multiple of SLIDE (got WINDOW=${env.WINDOW ?? '5m'}, SLIDE=${env.SLIDE ?? '10s'})`);
   if (e.WINDOW / e.SLIDE > 1000) problems.push('WINDOW/SLIDE must be at most 1000 slides per window');
   if ((e.NATS_USER === undefined) !== (e.NATS_PASS === undefined)) problems.push('NATS_USER and NATS_PASS must be set together');
+  if ((e.NATS_TLS_CERT === undefined) !== (e.NATS_TLS_KEY === undefined)) problems.push('NATS_TLS_CERT and NATS_TLS_KEY must be set together');
+  if (e.TRENDMON_VIEW_TOKEN !== undefined && e.TRENDMON_TOKEN === undefined) problems.push('TRENDMON_VIEW_TOKEN needs TRENDMON_TOKEN (the admin token) to be set too');
+  if (e.TRENDMON_VIEW_TOKEN !== undefined && e.TRENDMON_VIEW_TOKEN === e.TRENDMON_TOKEN) problems.push('TRENDMON_VIEW_TOKEN must differ from TRENDMON_TOKEN');
+  for (const name of ['NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'CLICKHOUSE_CA_CERT'] as const) {
+    const file = e[name];
+    if (file !== undefined && !existsSync(file)) problems.push(`${name}=${JSON.stringify(file)} no such file`);
+  }
   if (e.ALERTS_CONFIG !== undefined && !existsSync(e.ALERTS_CONFIG)) problems.push(`ALERTS_CONFIG=${JSON.stringify(e.ALERTS_CONFIG)} no such file (the alert rule file, see docs/alerts.md)`);
   if (e.CLICKHOUSE_CLUSTER !== undefined && e.CLICKHOUSE_URL === undefined) problems.push('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (embedded ClickHouse is a single server)');
   if (e.SQL_MAX_EXECUTION_TIME % 1000 !== 0) problems.push(`SQL_MAX_EXECUTION_TIME must be whole seconds (got ${env.SQL_MAX_EXECUTION_TIME})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    nats: { url: e.NATS_URL, managedPort: e.NATS_PORT, credsFile: e.NATS_CREDS, user: e.NATS_USER, pass: e.NATS_PASS },
+    nats: {
+      url: e.NATS_URL,
+      managedPort: e.NATS_PORT,
+      credsFile: e.NATS_CREDS,
+      user: e.NATS_USER,
+      pass: e.NATS_PASS,
+      token: e.NATS_TOKEN,
+      tls: e.NATS_TLS_CA || e.NATS_TLS_CERT ? { caFile: e.NATS_TLS_CA, certFile: e.NATS_TLS_CERT, keyFile: e.NATS_TLS_KEY } : undefined,
+    },
     clickhouse: {
       url: e.CLICKHOUSE_URL,
       user: e.CLICKHOUSE_USER,
       password: e.CLICKHOUSE_PASSWORD,
+      caCertFile: e.CLICKHOUSE_CA_CERT,
       database: e.TRENDMON_DB,
       cluster: e.CLICKHOUSE_CLUSTER,
       retention: { rawDays: e.RAW_TTL_DAYS, rollupDays: e.ROLLUP_TTL_DAYS },
       readerLimits: { maxRows: e.SQL_MAX_ROWS, maxResultBytes: e.SQL_MAX_RESULT_BYTES, maxExecutionSeconds: e.SQL_MAX_EXECUTION_TIME / 1000 },
     },
     dataDir: resolve(e.DATA_DIR),
-    http: { port: e.PORT, host: e.HOST },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      corsOrigins: e.CORS_ORIGIN ? e.CORS_ORIGIN.split(',').map((o) => o.trim()) : [],
+      apiRateLimitPerMinute: e.API_RATE_LIMIT,
+    },
     catalogPath: e.CATALOG_PATH,
     windows: { sizeMs: e.WINDOW, slideMs: e.SLIDE, allowedLatenessMs: e.ALLOWED_LATENESS },
     sketchCapacity: e.SKETCH_CAPACITY,
     replayMs: e.REPLAY === '0' ? 0 : (e.REPLAY ?? 2 * e.WINDOW),
     token: e.TRENDMON_TOKEN,
+    viewToken: e.TRENDMON_VIEW_TOKEN,
     logLevel: e.LOG_LEVEL,
     batch: { maxRows: e.BATCH_MAX_ROWS, maxWaitMs: e.BATCH_MAX_WAIT },
     alerts: {
@@ -177,4 +222,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     simulate: e.SIMULATE,
   };
+}
+
+/**
+ * The configuration as it may be shown (`trendmon config`, logs): secrets
+ * replaced by `****`, credentials in URLs too.
+ */
+export function maskSecrets(config: Config): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (key, value: unknown) => {
+      if (value === undefined || value === null || value === '') return value;
+      if (SECRET_NAME.test(key.toUpperCase())) return '****';
+      if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*@/i.test(value)) return value.replace(/\/\/[^@/]*@/, '//****@');
+      return value;
+    }),
+  );
 }

@@ -8,6 +8,9 @@
  * - Slow clients never make the server buffer without bound: while a
  *   socket's `bufferedAmount` is above `maxBufferedBytes` messages to it are
  *   skipped, and once it drains it is resynchronised with a fresh snapshot.
+ * - The wall has nothing to say: frames over 4 KiB close the socket (1009),
+ *   and a client sending more than `maxClientMessages` per heartbeat period is closed as
+ *   a policy violation (1008).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,6 +25,8 @@ export interface FeedServerOptions {
   readonly heartbeatMs?: number;
   readonly maxBufferedBytes?: number;
   readonly maxClients?: number;
+  /** Messages a client may send per heartbeat period before it is closed. */
+  readonly maxClientMessages?: number;
   /**
    * Decides an upgrade before the handshake completes; return an HTTP status
    * and reason to refuse it.
@@ -34,6 +39,8 @@ interface ClientState {
   alive: boolean;
   /** Messages were skipped while the socket was backed up. */
   stale: boolean;
+  /** Messages received from the client in the current heartbeat period. */
+  received: number;
 }
 
 export class FeedServer {
@@ -72,8 +79,12 @@ export class FeedServer {
     clearInterval(this.heartbeat);
     this.options.server.off('upgrade', this.onUpgrade);
     for (const socket of this.clients.keys()) socket.close(1001, 'server shutting down');
-    this.clients.clear();
+    // A dead client would hold the close handshake for ws's 30 s: cut it short.
+    const cut = setTimeout(() => {
+      for (const socket of this.clients.keys()) socket.terminate();
+    }, 1_000);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    clearTimeout(cut);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -95,20 +106,27 @@ export class FeedServer {
   }
 
   private accept(socket: WebSocket): void {
-    const state: ClientState = { alive: true, stale: false };
+    const state: ClientState = { alive: true, stale: false, received: 0 };
     this.clients.set(socket, state);
     this.options.onClientCountChange?.(this.clients.size);
     socket.on('pong', () => {
       state.alive = true;
     });
-    // The wall has nothing to say; a client that talks is ignored, not trusted.
-    socket.on('message', () => undefined);
+    // The wall has nothing to say; a client that talks is ignored, one that floods is closed.
+    const maxMessages = this.options.maxClientMessages ?? 50;
+    socket.on('message', () => {
+      if (++state.received > maxMessages) socket.close(1008, 'too many messages');
+    });
     socket.on('error', () => socket.terminate());
     socket.on('close', () => {
       this.clients.delete(socket);
       this.options.onClientCountChange?.(this.clients.size);
     });
-    socket.send(JSON.stringify(this.options.snapshot()));
+    try {
+      socket.send(JSON.stringify(this.options.snapshot()));
+    } catch {
+      socket.close(1011, 'snapshot unavailable');
+    }
   }
 
   private sendTo(socket: WebSocket, state: ClientState, data: string): void {
@@ -128,6 +146,7 @@ export class FeedServer {
   private beat(): void {
     const data = JSON.stringify({ type: 'heartbeat', serverTime: Date.now() } satisfies FeedMessage);
     for (const [socket, state] of this.clients) {
+      state.received = 0;
       if (!state.alive) {
         socket.terminate();
         continue;

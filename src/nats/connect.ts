@@ -8,6 +8,8 @@ export interface NatsConnectOptions {
   readonly credsFile?: string;
   readonly user?: string;
   readonly pass?: string;
+  readonly token?: string;
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
 }
 
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
@@ -19,7 +21,9 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     name: options.name,
     user: options.user,
     pass: options.pass,
+    token: options.token,
     authenticator,
+    ...(options.tls ? { tls: { caFile: options.tls.caFile, certFile: options.tls.certFile, keyFile: options.tls.keyFile } } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,

@@ -3,7 +3,7 @@
  * configured, otherwise over embedded chDB (`chdb/connection`). chdb is an
  * optional dependency, loaded only here and only when needed.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 
@@ -22,22 +22,42 @@ export interface ClickHouseOptions {
   readonly url?: string;
   readonly user?: string;
   readonly password?: string;
+  /** PEM CA certificate to trust for an https URL. */
+  readonly caCertFile?: string;
   /** Embedded mode keeps its data under `<dataDir>/clickhouse`. */
   readonly dataDir: string;
+  /** Limits on the reader; DEFAULT_READER_LIMITS when undefined. */
+  readonly readerLimits?: ReaderLimits;
 }
 
-/** Limits on analysts' queries (the reader): read-only, bounded rows, bytes and time. */
-export const READER_LIMITS = {
-  max_result_rows: '100000',
-  max_result_bytes: String(64 * 1024 * 1024),
-  result_overflow_mode: 'throw',
-  max_execution_time: 30,
-} as const;
+/** Limits on analysts' queries (the reader); SQL_MAX_ROWS, SQL_MAX_RESULT_BYTES, SQL_MAX_EXECUTION_TIME. */
+export interface ReaderLimits {
+  readonly maxRows: number;
+  readonly maxResultBytes: number;
+  readonly maxExecutionSeconds: number;
+}
+
+export const DEFAULT_READER_LIMITS: ReaderLimits = {
+  maxRows: 100_000,
+  maxResultBytes: 64 * 1024 * 1024,
+  maxExecutionSeconds: 30,
+};
+
+/** The reader's settings: a result over the limits is an error, never a silently cut answer. */
+export function readerSettings(limits: ReaderLimits) {
+  return {
+    max_result_rows: String(limits.maxRows),
+    max_result_bytes: String(limits.maxResultBytes),
+    result_overflow_mode: 'throw',
+    max_execution_time: limits.maxExecutionSeconds,
+    timeout_overflow_mode: 'throw',
+  } as const;
+}
 
 export interface ClickHouse {
   /** Read-write: migrations, inserts, the app's own queries. */
   readonly client: ClickHouseClient;
-  /** Read-only with READER_LIMITS, for SQL that comes from users. */
+  /** Read-only within the reader limits, for SQL that comes from users and the analytics API. */
   readonly reader: ClickHouseClient;
   close(): Promise<void>;
 }
@@ -46,19 +66,23 @@ export interface ClickHouse {
  * Opens ClickHouse. Embedded chDB turns per-query settings into session
  * `SET`s, so the reader is its own session with the limits and
  * `readonly = 1` set once (after which they cannot be changed); over HTTP
- * the reader sends them with every query.
+ * the reader sends them with every query, and asks the server to hold the
+ * answer until the query has finished, so a limit hit mid-way is an error
+ * response rather than a truncated 200.
  */
 export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouse> {
+  const limits = readerSettings(options.readerLimits ?? DEFAULT_READER_LIMITS);
   if (options.url) {
     const base = {
       url: options.url,
       username: options.user ?? 'default',
       password: options.password ?? '',
       request_timeout: 60_000,
+      ...(options.caCertFile ? { tls: { ca_cert: readFileSync(options.caCertFile) } } : {}),
     };
     const client = createClient({ ...base, clickhouse_settings: { async_insert: 0 } });
     // readonly=2: read-only, but the request may carry the limits below.
-    const reader = createClient({ ...base, clickhouse_settings: { ...READER_LIMITS, readonly: '2' } });
+    const reader = createClient({ ...base, clickhouse_settings: { ...limits, readonly: '2', wait_end_of_query: 1 } });
     return { client, reader, close: async () => void (await Promise.all([client.close(), reader.close()])) };
   }
   let chdb: typeof import('chdb/connection');
@@ -76,7 +100,7 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   const client = open();
   await client.command({ query: 'SET async_insert = 0' });
   const reader = open();
-  for (const [name, value] of Object.entries(READER_LIMITS)) {
+  for (const [name, value] of Object.entries(limits)) {
     await reader.command({ query: `SET ${name} = '${String(value)}'` });
   }
   await reader.command({ query: 'SET readonly = 1' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { ConfigError, loadConfig, maskSecrets } from '../../src/config/index.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
 
 describe('config', () => {
@@ -28,10 +28,31 @@ describe('config', () => {
     [{ TRENDMON_DB: 'drop table' }, /TRENDMON_DB="drop table" must be a plain identifier/],
     [{ WINDOW: '25s', SLIDE: '10s' }, /WINDOW must be a whole multiple of SLIDE/],
     [{ NATS_USER: 'u' }, /NATS_USER and NATS_PASS must be set together/],
-    [{ TRENDMON_TOKEN: 'short' }, /TRENDMON_TOKEN=.* at least 16/],
+    [{ TRENDMON_TOKEN: 'short' }, /TRENDMON_TOKEN="\*\*\*\*" must be at least 16/],
   ])('refuses %o with one line naming it', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('masks every secret when shown', () => {
+    const shown = JSON.stringify(
+      maskSecrets(
+        loadConfig({
+          TRENDMON_TOKEN: 'admin-secret-token-123456',
+          TRENDMON_VIEW_TOKEN: 'view-secret-token-1234567',
+          NATS_USER: 'u',
+          NATS_PASS: 'nats-secret',
+          NATS_TOKEN: 'nats-token-secret',
+          CLICKHOUSE_PASSWORD: 'ch-secret',
+          CLICKHOUSE_URL: 'https://user:url-secret@ch.example.com:8443',
+          ALERT_WEBHOOK_SECRET: 'hook-secret-0123456789',
+        }),
+      ),
+    );
+    for (const secret of ['admin-secret', 'view-secret', 'nats-secret', 'nats-token-secret', 'ch-secret', 'url-secret', 'hook-secret']) {
+      expect(shown).not.toContain(secret);
+    }
+    expect(shown).toContain('https://****@ch.example.com:8443');
   });
 
   it('parses and formats durations', () => {
