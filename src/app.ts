@@ -256,6 +256,17 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     counters.restoreToday(today.units, today.revenue);
     await ingest.start();
     closers.push(() => ingest.stop());
+    const backlogGauge = setInterval(() => {
+      ingest.backlog().then(
+        (backlog) => {
+          if (!backlog) return;
+          metrics.consumerPending.set(backlog.pending);
+          metrics.consumerAckPending.set(backlog.ackPending);
+        },
+        () => undefined, // NATS unreachable: /readyz says so; the gauges keep their last value
+      );
+    }, 5_000);
+    closers.push(() => clearInterval(backlogGauge));
 
     const countersTimer = setInterval(
       () => feed.broadcast({ type: 'counters', serverTime: Date.now(), ...counters.read() }),

@@ -60,6 +60,16 @@ export function createMetrics() {
       help: 'Rows accepted from NATS and not yet stored',
       registers,
     }),
+    consumerPending: new Gauge({
+      name: 'trendmon_consumer_pending_messages',
+      help: 'Lag behind the stream: messages in JetStream not yet delivered to the ingest',
+      registers,
+    }),
+    consumerAckPending: new Gauge({
+      name: 'trendmon_consumer_ack_pending_messages',
+      help: 'Messages delivered to the ingest and not yet acked (stored)',
+      registers,
+    }),
     storeUp: new Gauge({ name: 'trendmon_store_up', help: '1 when the latest ClickHouse insert succeeded', registers }),
     windowKeys: new Gauge({ name: 'trendmon_window_keys', help: 'Keys counted in the latest window', registers }),
     spikesOpen: new Gauge({ name: 'trendmon_spikes_open', help: 'Spikes open now', registers }),

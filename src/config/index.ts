@@ -3,7 +3,7 @@
  * and validated once at start. A bad value stops start-up with one line that
  * names the variable and says what would be accepted.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -150,9 +150,44 @@ export interface Config {
 
 const SECRET_NAME = /(PASS|PASSWORD|TOKEN|SECRET)$/;
 
+/**
+ * Reads the optional settings file (TRENDMON_CONFIG): `NAME=value` lines, `#`
+ * comments, the same names as the environment, which wins over the file.
+ * An unknown name is an error, so a typo cannot pass silently.
+ */
+export function readConfigFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`TRENDMON_CONFIG=${JSON.stringify(path)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  const known = new Set(Object.keys(envSchema.shape));
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const match = /^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    const where = `${path}:${index + 1}`;
+    if (!match) {
+      problems.push(`${where}: expected NAME=value`);
+      return;
+    }
+    const [, name, value] = match as unknown as [string, string, string];
+    if (!known.has(name)) problems.push(`${where}: unknown setting ${name}`);
+    else values[name] = value.replace(/^(["'])(.*)\1$/, '$2');
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values;
+}
+
 /** Validates the environment; throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const fromFile = env.TRENDMON_CONFIG ? readConfigFile(env.TRENDMON_CONFIG) : {};
+  const present = Object.fromEntries(
+    Object.entries({ ...fromFile, ...env }).filter(([name, value]) => value !== undefined && value !== '' && name !== 'TRENDMON_CONFIG'),
+  );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(

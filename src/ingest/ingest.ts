@@ -4,7 +4,7 @@
  * the rest into dead letters. A message is acked only once its row (event
  * or dead letter) is stored.
  */
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { TrendEvent } from '../domain.js';
@@ -43,6 +43,7 @@ export class Ingest {
   /** Messages pulled and not yet acked; bounded by the consumer's max_ack_pending. */
   private readonly inFlight = new Set<JsMsg>();
   private keepAlive?: NodeJS.Timeout;
+  private consumer?: Consumer;
   /** Stream sequence up to which events were already counted by `replay()`. */
   private replayedThrough = 0;
 
@@ -92,6 +93,7 @@ export class Ingest {
   async start(): Promise<void> {
     const js = jetstream(this.options.nc);
     const consumer = await js.consumers.get(EVENTS_STREAM.name, INGEST_CONSUMER.durable_name);
+    this.consumer = consumer;
     // While the store is failing, tell JetStream we are still working on what
     // we hold, so it is not redelivered on top of itself every ack_wait.
     this.keepAlive = setInterval(() => {
@@ -113,6 +115,13 @@ export class Ingest {
         }
       }
     })();
+  }
+
+  /** How far behind the stream the ingest is: messages not yet delivered, and delivered but unacked. */
+  async backlog(): Promise<{ pending: number; ackPending: number } | undefined> {
+    if (!this.consumer) return undefined;
+    const info = await this.consumer.info();
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
   }
 
   /** Stops pulling; what was pulled is acked as the writer stores it. */

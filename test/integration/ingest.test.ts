@@ -68,6 +68,20 @@ describe('ingest: NATS JetStream -> validation -> ClickHouse (real nats-server, 
     expect(metrics).toMatch(/trendmon_events_rejected_total\{reason="oversize"\} 1/);
     expect(metrics).toMatch(/trendmon_events_ingested_total\{kind="view"\} \d+/);
     expect(metrics).toMatch(/trendmon_end_to_end_lag_seconds_bucket/);
+    for (const series of [
+      'trendmon_consumer_pending_messages',
+      'trendmon_consumer_ack_pending_messages',
+      'trendmon_store_insert_seconds_bucket{le="0.005",table="events_view"}',
+      'trendmon_store_batch_rows_bucket',
+      'trendmon_store_buffered_rows',
+      'trendmon_store_up 1',
+      'trendmon_window_keys',
+      'trendmon_spikes_open',
+      'trendmon_feed_clients',
+      'trendmon_duplicates_dropped_total',
+    ]) {
+      expect(metrics).toContain(series);
+    }
   });
 
   it('republishes every dead letter to dlq.events with its reason and original subject', async () => {
@@ -86,22 +100,24 @@ describe('ingest: NATS JetStream -> validation -> ClickHouse (real nats-server, 
     // Only subjects under events.> reach the stream; `events` alone is not published to it.
     const hostile = hostileMessages(5_000, 7).filter((m) => m.subject.startsWith('events.'));
     const valid = validEvents(1_000, 'mix');
+    let last = '';
+    // One valid event after every five hostile ones, the rest at the end.
     for (let i = 0; i < hostile.length; i++) {
       nc.publish(hostile[i]!.subject, hostile[i]!.data);
-      if (i % 5 === 0) {
-        const v = valid[i / 5];
-        if (v) await publishEvents(nc, [v]);
-      }
+      if (i % 5 === 4 && i / 5 < valid.length) await publishEvents(nc, [valid[Math.floor(i / 5)]!]);
     }
-    await nc.flush();
+    await publishEvents(nc, valid.slice(Math.floor(hostile.length / 5)));
     await eventually(async () => {
       const [row] = await app.sql<{ dead: string; mix: string }>(`
         SELECT (SELECT count() FROM trendmon.dead_letters FINAL) AS dead,
                (SELECT uniqExact(id) FROM trendmon.events_search WHERE startsWith(id, 'mix-'))
              + (SELECT uniqExact(id) FROM trendmon.events_view WHERE startsWith(id, 'mix-'))
              + (SELECT uniqExact(id) FROM trendmon.events_sale WHERE startsWith(id, 'mix-')) AS mix`);
+      last = `dead letters +${Number(row!.dead) - Number(deadBefore)} of ${hostile.length}, valid ${row!.mix} of 1000`;
       return Number(row!.dead) - Number(deadBefore) === hostile.length && Number(row!.mix) === 1_000;
-    }, 60_000);
+    }, 45_000).catch(() => {
+      throw new Error(`the stream did not drain: ${last}`);
+    });
     const reasons = await app.sql<{ reason: string }>('SELECT DISTINCT reason FROM trendmon.dead_letters');
     expect(reasons.map((r) => r.reason)).toEqual(expect.arrayContaining(['forbidden_key', 'too_deep', 'oversize', 'not_json', 'ts_in_future', 'ts_too_old']));
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);

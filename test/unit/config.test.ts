@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, maskSecrets } from '../../src/config/index.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
@@ -53,6 +56,19 @@ describe('config', () => {
       expect(shown).not.toContain(secret);
     }
     expect(shown).toContain('https://****@ch.example.com:8443');
+  });
+
+  it('reads an optional settings file, with the environment winning and typos refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trendmon-config-'));
+    const file = join(dir, 'trendmon.env');
+    writeFileSync(file, '# settings\nWINDOW=10m\nSLIDE = "30s"\nPORT=9000\n');
+    const config = loadConfig({ TRENDMON_CONFIG: file, PORT: '9100' });
+    expect(config.windows.sizeMs).toBe(600_000);
+    expect(config.windows.slideMs).toBe(30_000);
+    expect(config.http.port).toBe(9100);
+    writeFileSync(file, 'WINDOW=10m\nWIDNOW=5m\nnonsense\n');
+    expect(() => loadConfig({ TRENDMON_CONFIG: file })).toThrow(/trendmon\.env:2: unknown setting WIDNOW; .*trendmon\.env:3: expected NAME=value/);
+    expect(() => loadConfig({ TRENDMON_CONFIG: join(dir, 'missing.env') })).toThrow(/cannot be read \(ENOENT\)/);
   });
 
   it('parses and formats durations', () => {
