@@ -58,6 +58,9 @@ export type Signal = EventKind;
 
 export type SpikeStatus = 'rising' | 'ongoing' | 'ended';
 
+/** Why a spike ended: it fell back (`faded`), or stayed up and became the baseline (`new-normal`). */
+export type EndReason = 'faded' | 'new-normal';
+
 /** How much of a key's window volume each signal contributed. */
 export type SignalMix = Record<Signal, number>;
 
@@ -76,7 +79,10 @@ export interface Spike {
   readonly expected: number;
   /** (volume - expected) / expected, as a percentage. */
   readonly pctAbove: number;
-  /** Event time (window end) at which the spike opened. */
+  /**
+   * Event time (window end) at which the spike started: its first surprising
+   * window. It is reported once a second window confirms it.
+   */
   readonly startedAt: number;
   /** Event time of the latest window end that updated it. */
   readonly updatedAt: number;
@@ -86,5 +92,20 @@ export interface Spike {
   readonly peakVolume: number;
   /** Ranking weight: relative surge times log volume. */
   readonly trendScore: number;
+  /** Events per signal in the latest window. */
   readonly drivers: SignalMix;
+  /** Event time (window end) of the peak volume. */
+  readonly peakAt?: number;
+  /**
+   * The signals carrying the surge, largest first: those with at least a
+   * fifth of the events above the key's usual signal mix. `['search']` on a
+   * sku is demand arriving before views and sales move.
+   */
+  readonly drivenBy?: readonly Signal[];
+  /** Distinct users/sessions in the latest window, when the windows count them. */
+  readonly actors?: number;
+  /** Set with `ended`. */
+  readonly endReason?: EndReason;
+  /** Query and term spikes: the catalog keys the search links to, as `dimension:key`. */
+  readonly linkedTo?: readonly string[];
 }

@@ -34,9 +34,16 @@ export function parseCatalogItem(value: unknown): { item: CatalogItem } | { prob
   return { problem: `${issue.path.join('.') || '(item)'} ${issue.message}` };
 }
 
+export interface CatalogOptions {
+  /** Called with every item applied (file load or catalog.upsert): how the store keeps its copy in step. */
+  readonly onUpsert?: (item: CatalogItem) => void;
+}
+
 export class Catalog {
   private readonly items = new Map<string, CatalogItem>();
   private subscription?: Subscription;
+
+  constructor(private readonly options: CatalogOptions = {}) {}
 
   /** Looks up a sku; bound so it can be passed around as a function. */
   readonly lookup = (sku: string): CatalogItem | undefined => this.items.get(sku);
@@ -47,6 +54,7 @@ export class Catalog {
 
   upsert(item: CatalogItem): void {
     this.items.set(item.sku, item);
+    this.options.onUpsert?.(item);
   }
 
   /** Loads a file of items; a bad item stops loading with its line or index. */

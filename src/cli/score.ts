@@ -1,6 +1,7 @@
 /**
- * `trendmon score FILE.csv`: the detector's score on one series of
- * `timestamp,value` rows, printed as `timestamp,value,anomaly_score`.
+ * `trendmon score FILE.csv`: the live detector's model on one series of
+ * `timestamp,value` rows (see src/detect/series.ts), printed as
+ * `timestamp,value,anomaly_score`.
  */
 import { readFile } from 'node:fs/promises';
 import { scoreSeries } from '../detect/series.js';
@@ -11,8 +12,16 @@ const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 
 interface Row {
   readonly timestamp: string;
+  /** The timestamp as epoch ms: zone-less times are UTC, 10-14 digits are epoch ms. */
+  readonly ts: number;
   readonly valueText: string;
   readonly value: number;
+}
+
+function epochMs(timestamp: string): number {
+  if (/^\d+$/.test(timestamp)) return Number(timestamp);
+  const iso = timestamp.replace(' ', 'T');
+  return Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
 }
 
 /** Parses the CSV: an optional header, then `timestamp,value` rows; errors name the line. */
@@ -31,7 +40,9 @@ export function parseSeriesCsv(text: string, file: string): Row[] {
     }
     const value = Number(valueText);
     if (valueText === '' || !Number.isFinite(value)) throw new CsvInputError(`${file}:${i + 1}: "${valueText}" is not a finite number`);
-    rows.push({ timestamp, valueText, value });
+    const ts = epochMs(timestamp);
+    if (!Number.isFinite(ts)) throw new CsvInputError(`${file}:${i + 1}: "${timestamp}" is not a valid date`);
+    rows.push({ timestamp, ts, valueText, value });
   }
   return rows;
 }
@@ -44,7 +55,7 @@ export async function scoreFile(file: string, write: (chunk: string) => void): P
     throw new CsvInputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const rows = parseSeriesCsv(text, file);
-  const scores = scoreSeries(rows.map((row) => row.value));
+  const scores = scoreSeries(rows);
   const out = ['timestamp,value,anomaly_score'];
   rows.forEach((row, i) => out.push(`${row.timestamp},${row.valueText},${scores[i]!.toFixed(4)}`));
   write(out.join('\n') + '\n');

@@ -5,16 +5,25 @@
  */
 import type { Config } from '../config/index.js';
 import { openClickHouse } from '../store/client.js';
+import { assertReadOnly } from '../store/statements.js';
 
 export type SqlOutput = 'table' | 'csv' | 'json';
 
 export class SqlError extends Error {}
 
-async function fetchRows(config: Config, query: string): Promise<Record<string, unknown>[]> {
+/** Values for the query's `{name:Type}` placeholders. */
+export type SqlParams = Readonly<Record<string, string>>;
+
+async function fetchRows(config: Config, query: string, params: SqlParams): Promise<Record<string, unknown>[]> {
   if (config.clickhouse.url) {
+    try {
+      assertReadOnly(query);
+    } catch (err) {
+      throw new SqlError((err as Error).message);
+    }
     const store = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
     try {
-      const result = await store.reader.query({ query, format: 'JSONEachRow' });
+      const result = await store.reader.query({ query, format: 'JSONEachRow', query_params: params });
       return await result.json<Record<string, unknown>>();
     } catch (err) {
       throw new SqlError((err as Error).message.split('\n')[0]);
@@ -28,7 +37,7 @@ async function fetchRows(config: Config, query: string): Promise<Record<string, 
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(config.token ? { authorization: `Bearer ${config.token}` } : {}) },
-      body: JSON.stringify({ query, format: 'JSONEachRow' }),
+      body: JSON.stringify({ query, format: 'json', params }),
     });
   } catch {
     throw new SqlError(`no trendmon app answers at ${url}: start it with \`trendmon start\` (embedded ClickHouse is reached through the app), or set CLICKHOUSE_URL`);
@@ -64,6 +73,6 @@ export function renderRows(rows: readonly Record<string, unknown>[], output: Sql
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }
 
-export async function runSql(config: Config, query: string, output: SqlOutput): Promise<string> {
-  return renderRows(await fetchRows(config, query), output);
+export async function runSql(config: Config, query: string, output: SqlOutput, params: SqlParams = {}): Promise<string> {
+  return renderRows(await fetchRows(config, query, params), output);
 }

@@ -1,49 +1,27 @@
 /**
- * Spike detection over window results: per (dimension, key) a baseline of
- * window counts, a surprise score for each new window, and a spike lifecycle
- * with hysteresis (rising -> ongoing -> ended).
+ * Spike detection over window results: one {@link KeyModel} per
+ * (dimension, key), fed each window's counts, and the Google-Trends-like
+ * view of what they find: spikes with volume, % above expected, start,
+ * peak and status, which signals drive them, and a ranking of what is
+ * trending now.
  */
 import { defer, map, type OperatorFunction } from 'rxjs';
-import type { Dimension, SignalMix, Spike, SpikeStatus } from '../domain.js';
-import type { WindowResult } from '../windows/hopping.js';
-import { EMPTY_BASELINE, ewmaAlpha, learn, surprise, type Baseline } from './baseline.js';
+import type { Dimension, Signal, SignalMix, Spike } from '../domain.js';
+import type { KeyWindow, WindowResult } from '../windows/hopping.js';
+import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from './key-model.js';
+import type { SearchLinker } from './linking.js';
+import { decayWeight } from './stats.js';
 
-export interface DetectorOptions {
-  /** Baseline memory, in windows (slides). */
-  readonly halfLifeWindows: number;
-  /** A key must have been seen for this many windows before it may spike. */
-  readonly warmupWindows: number;
-  /** Open a spike at or above this score (standard deviations). */
-  readonly openScore: number;
-  /** A spike ends after `closeAfterWindows` windows in a row below this score. */
-  readonly closeScore: number;
-  readonly closeAfterWindows: number;
-  /** Fewer events than this in a window is never a trend. */
-  readonly minVolume: number;
-  /** The window must be at least this fraction above expected (0.5 = +50%). */
-  readonly minLift: number;
-  /** Expected level never assumed below this (keeps rare keys quiet). */
-  readonly minExpected: number;
-  /**
-   * A spike that has made no new peak for this long is a new normal: it
-   * ends and its level becomes the baseline.
-   */
-  readonly newNormalAfterMs: number;
+export interface DetectorOptions extends KeyModelOptions {
   /** Ended spikes stay in the ranking this long. */
   readonly keepEndedMs: number;
   readonly rankingSize: number;
+  /** When given, query and term spikes name the catalog keys they link to (`linkedTo`). */
+  readonly linker?: SearchLinker;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
-  halfLifeWindows: 360,
-  warmupWindows: 30,
-  openScore: 4,
-  closeScore: 2,
-  closeAfterWindows: 3,
-  minVolume: 20,
-  minLift: 0.5,
-  minExpected: 1,
-  newNormalAfterMs: 60 * 60_000,
+  ...DEFAULT_KEY_OPTIONS,
   keepEndedMs: 10 * 60_000,
   rankingSize: 50,
 };
@@ -57,45 +35,74 @@ export interface Detection {
   readonly ranking: readonly Spike[];
 }
 
-interface OpenSpike {
-  readonly spikeId: string;
-  readonly startedAt: number;
-  peakScore: number;
-  peakVolume: number;
-  lastPeakAt: number;
-  lowRun: number;
-}
+/** A window's key, with the shopper counts and sketch error when the windows provide them. */
+type CountedWindow = KeyWindow & { readonly actors?: number; readonly anonymous?: number; readonly error?: number };
 
 interface KeyState {
   readonly dimension: Dimension;
   readonly key: string;
-  baseline: Baseline;
-  open?: OpenSpike;
+  readonly model: KeyModel;
+  /** Decayed per-signal event sums of learned windows: the key's usual signal mix. */
+  readonly mix: SignalMix;
+  linkedTo?: readonly string[];
 }
 
+const SIGNALS: readonly Signal[] = ['search', 'view', 'sale'];
 const NO_SIGNALS: SignalMix = { search: 0, view: 0, sale: 0 };
-/** A key whose expected level falls below this while quiet is forgotten. */
+/** A quiet key whose level falls below this (events per window) is forgotten. */
 const FORGET_BELOW = 0.05;
+/** A signal drives a spike when it carries at least this share of the events above expected. */
+const DRIVER_SHARE = 0.2;
+/** Query and term spikes name at most this many linked catalog keys. */
+const MAX_LINKED = 5;
 
-/** Relative surge times log volume: big relative jumps on real volume rank first. */
+/**
+ * Ranking weight: relative surge times log volume, log2(1 + lift) * log10(1 + volume),
+ * on the bot-discounted volume, so big relative jumps on real volume rank first.
+ */
 export function trendScore(volume: number, expected: number): number {
   const lift = Math.max(0, (volume - expected) / expected);
   return Math.log2(1 + lift) * Math.log10(1 + volume);
 }
 
 /**
- * The detector's state machine, one step per window. Pure: time is the
+ * Which signals carry a spike: the signals whose events above the key's
+ * usual mix make up at least DRIVER_SHARE of the excess, largest first.
+ * A sku surge led by `search` is demand arriving before sales move.
+ */
+export function drivingSignals(window: SignalMix, usual: SignalMix, expected: number): Signal[] {
+  const usualTotal = usual.search + usual.view + usual.sale;
+  const excess = SIGNALS.map((s) => [s, window[s] - (usualTotal > 0 ? (usual[s] / usualTotal) * expected : 0)] as const);
+  const total = excess.reduce((sum, [, e]) => sum + Math.max(0, e), 0);
+  if (total <= 0) return [];
+  return excess
+    .filter(([, e]) => e > 0 && e >= DRIVER_SHARE * total)
+    .sort((a, b) => b[1] - a[1])
+    .map(([s]) => s);
+}
+
+/**
+ * The detector over all keys, one step per window result. Pure: time is the
  * windows' event time, nothing else.
+ *
+ * Window results must come in order, one per slide (as `hoppingWindows`
+ * emits them; a gap means empty windows). The slide is read off the first
+ * two results; the first result only starts the clock, and windows that
+ * reach back before the stream began are learned scaled to their coverage
+ * and never open a spike.
  */
 export class SpikeDetector {
   private readonly keys = new Map<string, KeyState>();
   private readonly ended = new Map<string, Spike>();
-  private readonly alpha: number;
   private readonly options: DetectorOptions;
+  private firstEnd?: number;
+  private lastEnd?: number;
+  private slideMs?: number;
+  /** Windows stepped so far; a key that appears later has that many zero windows behind it. */
+  private stepped = 0;
 
   constructor(options: Partial<DetectorOptions> = {}) {
     this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
-    this.alpha = ewmaAlpha(this.options.halfLifeWindows);
   }
 
   /** Keys with a baseline held in memory. */
@@ -104,113 +111,118 @@ export class SpikeDetector {
   }
 
   step(result: WindowResult): Detection {
+    const previous = this.lastEnd;
+    this.lastEnd = result.end;
+    if (previous === undefined) {
+      this.firstEnd = result.end;
+      return this.detection(result.end, [], []);
+    }
+    const dtMs = result.end - previous;
+    if (dtMs > 0) this.slideMs = Math.min(this.slideMs ?? dtMs, dtMs);
+    const sizeMs = result.end - result.start;
+    const coverage = Math.min(1, (result.end - this.firstEnd! + this.slideMs!) / sizeMs);
+    const at = result.end - sizeMs / 2;
+
     const seen = new Set<string>();
-    const updates: Spike[] = [];
     const current: Spike[] = [];
-    for (const window of result.keys) {
+    const updates: Spike[] = [];
+    const report = (state: KeyState, window: CountedWindow | undefined) => {
+      // Sketched dimensions may overcount by `error`: score the events the window guarantees.
+      const step = state.model.step({
+        end: result.end,
+        at,
+        dtMs,
+        events: window ? window.events - (window.error ?? 0) : 0,
+        ...(window?.actors !== undefined ? { actors: window.actors } : {}),
+        ...(window?.anonymous !== undefined ? { anonymous: window.anonymous } : {}),
+        coverage,
+      });
+      const bySignal = window?.bySignal ?? NO_SIGNALS;
+      if (step.learned) this.learnMix(state.mix, bySignal, dtMs);
+      const spike = this.describe(state, step, bySignal, window?.actors, result.end);
+      if (spike) (spike.status === 'ended' ? updates : current).push(spike);
+    };
+    for (const window of result.keys as readonly CountedWindow[]) {
       const id = `${window.dimension}\u0001${window.key}`;
       seen.add(id);
       let state = this.keys.get(id);
-      if (!state) this.keys.set(id, (state = { dimension: window.dimension, key: window.key, baseline: EMPTY_BASELINE }));
-      const spike = this.observe(state, window.events, window.bySignal, result.end);
-      if (spike) (spike.status === 'ended' ? updates : current).push(spike);
+      if (!state) {
+        state = {
+          dimension: window.dimension,
+          key: window.key,
+          model: new KeyModel(this.options, true, this.stepped),
+          mix: { ...NO_SIGNALS },
+        };
+        this.keys.set(id, state);
+      }
+      report(state, window);
     }
     for (const [id, state] of this.keys) {
       if (seen.has(id)) continue;
-      const spike = this.observe(state, 0, NO_SIGNALS, result.end);
-      if (spike) (spike.status === 'ended' ? updates : current).push(spike);
-      if (!state.open && state.baseline.mean < FORGET_BELOW) this.keys.delete(id);
+      report(state, undefined);
+      if (!state.model.busy && state.model.baseline.level < FORGET_BELOW) this.keys.delete(id);
     }
+    this.stepped++;
     updates.push(...current);
-    for (const spike of updates) if (spike.status === 'ended') this.ended.set(spike.spikeId, spike);
-    for (const [id, spike] of this.ended) {
-      if (result.end - (spike.endedAt ?? spike.updatedAt) > this.options.keepEndedMs) this.ended.delete(id);
-    }
-    const byScore = (a: Spike, b: Spike) => b.trendScore - a.trendScore;
-    const ranking = [...current.sort(byScore), ...[...this.ended.values()].sort(byScore)].slice(
-      0,
-      this.options.rankingSize,
-    );
-    return { windowEnd: result.end, updates, ranking };
+    return this.detection(result.end, updates, current);
   }
 
-  /** Scores one window for one key, moves its spike along, then learns the window. */
-  private observe(state: KeyState, volume: number, drivers: SignalMix, end: number): Spike | undefined {
-    const o = this.options;
-    const { expected, z } = surprise(state.baseline, volume, o.minExpected);
-    let spike: Spike | undefined;
-    let open = state.open;
-    if (!open) {
-      const opens =
-        state.baseline.windows >= o.warmupWindows &&
-        volume >= o.minVolume &&
-        volume >= expected * (1 + o.minLift) &&
-        z >= o.openScore;
-      if (opens) {
-        open = state.open = {
-          spikeId: `${state.dimension}:${state.key}:${end}`,
-          startedAt: end,
-          peakScore: z,
-          peakVolume: volume,
-          lastPeakAt: end,
-          lowRun: 0,
-        };
-        spike = this.describe(state, open, 'rising', z, volume, expected, drivers, end);
-      }
-    } else {
-      const newPeak = volume > open.peakVolume;
-      if (newPeak) {
-        open.peakVolume = volume;
-        open.lastPeakAt = end;
-      }
-      open.peakScore = Math.max(open.peakScore, z);
-      open.lowRun = z < o.closeScore ? open.lowRun + 1 : 0;
-      const settled = end - open.lastPeakAt >= o.newNormalAfterMs;
-      if (open.lowRun >= o.closeAfterWindows || settled) {
-        spike = this.describe(state, open, 'ended', z, volume, expected, drivers, end);
-        state.open = undefined;
-        if (settled) {
-          // The surge stayed: its level is the new normal, not a spike.
-          state.baseline = { mean: volume, variance: Math.max(state.baseline.variance, volume), windows: state.baseline.windows };
-        }
-      } else {
-        spike = this.describe(state, open, newPeak ? 'rising' : 'ongoing', z, volume, expected, drivers, end);
-      }
+  private detection(windowEnd: number, updates: Spike[], current: Spike[]): Detection {
+    for (const spike of updates) if (spike.status === 'ended') this.ended.set(spike.spikeId, spike);
+    for (const [id, spike] of this.ended) {
+      if (windowEnd - (spike.endedAt ?? spike.updatedAt) > this.options.keepEndedMs) this.ended.delete(id);
     }
-    // Learn clipped windows so a surge does not inflate the spread it is judged against.
-    const spread = Math.sqrt(Math.max(state.baseline.variance, expected));
-    const clipped = state.baseline.windows >= o.warmupWindows ? Math.min(volume, expected + 3 * spread) : volume;
-    state.baseline = learn(state.baseline, clipped, this.alpha);
-    return spike;
+    const byScore = (a: Spike, b: Spike) => b.trendScore - a.trendScore;
+    const ranking = [...current.sort(byScore), ...[...this.ended.values()].sort(byScore)].slice(0, this.options.rankingSize);
+    return { windowEnd, updates, ranking };
+  }
+
+  private learnMix(mix: SignalMix, bySignal: SignalMix, dtMs: number): void {
+    const keep = 1 - decayWeight(dtMs, this.options.levelHalfLifeMs);
+    for (const s of SIGNALS) mix[s] = keep * mix[s] + bySignal[s];
   }
 
   private describe(
     state: KeyState,
-    open: OpenSpike,
-    status: SpikeStatus,
-    score: number,
-    volume: number,
-    expected: number,
-    drivers: SignalMix,
+    step: KeyStep,
+    bySignal: SignalMix,
+    actors: number | undefined,
     end: number,
-  ): Spike {
+  ): Spike | undefined {
+    const { status, spike } = step;
+    if (!status || !spike) return undefined;
+    if (step.opened) state.linkedTo = this.linked(state);
+    const ended = status === 'ended';
     return {
-      spikeId: open.spikeId,
+      spikeId: `${state.dimension}:${state.key}:${spike.startedAt}`,
       dimension: state.dimension,
       key: state.key,
       status,
-      score: round(score, 2),
-      volume,
-      expected: round(expected, 2),
-      pctAbove: round(((volume - expected) / expected) * 100, 1),
-      startedAt: open.startedAt,
+      score: round(step.score, 2),
+      volume: step.volume,
+      expected: round(step.expected, 2),
+      pctAbove: round(((step.volume - step.expected) / step.expected) * 100, 1),
+      startedAt: spike.startedAt,
       updatedAt: end,
-      ...(status === 'ended' ? { endedAt: end } : {}),
-      peakScore: round(open.peakScore, 2),
-      peakVolume: open.peakVolume,
-      trendScore: round(trendScore(volume, expected) * (status === 'ended' ? 0.5 : 1), 3),
-      drivers: { ...drivers },
+      ...(ended ? { endedAt: end, endReason: step.endReason } : {}),
+      peakScore: round(spike.peakScore, 2),
+      peakVolume: spike.peakVolume,
+      peakAt: spike.peakAt,
+      trendScore: round(trendScore(step.effective, step.expected) * (ended ? 0.5 : 1), 3),
+      drivers: { ...bySignal },
+      drivenBy: drivingSignals(bySignal, state.mix, step.expected),
+      ...(actors !== undefined ? { actors } : {}),
+      ...(state.linkedTo?.length ? { linkedTo: state.linkedTo } : {}),
     };
+  }
+
+  private linked(state: KeyState): readonly string[] | undefined {
+    const { linker } = this.options;
+    if (!linker || (state.dimension !== 'query' && state.dimension !== 'term')) return undefined;
+    return linker
+      .link(state.key)
+      .slice(0, MAX_LINKED)
+      .map((link) => `${link.dimension}:${link.key}`);
   }
 }
 

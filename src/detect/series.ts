@@ -1,52 +1,91 @@
 /**
- * The detector's surprise score on one series of numbers, for
- * `trendmon score`: causal (row i is scored against rows before it only)
- * and mapped to [0, 1].
+ * The live detector's model on one series, for `trendmon score`: each row
+ * is one tumbling window stepped through a {@link KeyModel}, causally (row
+ * i is scored before it is learned, from rows before it), and each row's
+ * alarm strength is mapped to an anomaly score in [0, 1] that is high only
+ * where a spike opens or grows.
  */
-import { ewmaAlpha, learn, type Baseline, EMPTY_BASELINE } from './baseline.js';
+import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions } from './key-model.js';
 
-export interface SeriesScoreOptions {
-  /** Baseline memory, in rows. */
-  readonly halfLifeRows: number;
-  /** Rows of history before any score above 0. */
-  readonly warmupRows: number;
-  /** The surprise (standard deviations) that maps to 0.5. */
-  readonly midScore: number;
-  /** How sharply scores rise around `midScore`. */
-  readonly steepness: number;
+export interface SeriesPoint {
+  /** Event time, epoch ms. */
+  readonly ts: number;
+  readonly value: number;
 }
 
-export const DEFAULT_SERIES_OPTIONS: SeriesScoreOptions = {
-  halfLifeRows: 48,
-  warmupRows: 12,
-  midScore: 4,
-  steepness: 1.5,
-};
+/**
+ * Options for a series with rows `cadenceMs` apart. Memories are the live
+ * defaults in time, stretched for coarser series so they still span the
+ * same number of rows as at 5-minute rows (24 rows of level memory, 12 rows
+ * before a plateau is a new normal, ...).
+ */
+function seriesOptions(cadenceMs: number, overrides: Partial<KeyModelOptions> = {}): KeyModelOptions {
+  const d = DEFAULT_KEY_OPTIONS;
+  const rows = (defaultMs: number) => Math.max(defaultMs, (defaultMs / 300_000) * cadenceMs);
+  return {
+    ...d,
+    levelHalfLifeMs: rows(d.levelHalfLifeMs),
+    dispersionHalfLifeMs: rows(d.dispersionHalfLifeMs),
+    seasonHalfLifeMs: rows(d.seasonHalfLifeMs),
+    newNormalAfterMs: rows(d.newNormalAfterMs),
+    depressionAdoptMs: rows(d.depressionAdoptMs),
+    recoveryMs: rows(d.recoveryMs),
+    ...overrides,
+  };
+}
+
+/** A plain (non-count) series has no volume (it may even be negative): only its surprise gates a spike. */
+const VALUE_OVERRIDES: Partial<KeyModelOptions> = { minVolume: -Infinity, minLift: 0 };
 
 /**
- * Scores each value against the baseline learned from the values before
- * it. The spread is the larger of the learned standard deviation and the
- * Poisson spread sqrt(|mean|) (counts), with a small floor so a flat series
- * does not turn the smallest wiggle into a spike.
+ * Maps an alarm strength (standard deviations) to [0, 1]:
+ * 1 - 2^(-(a / openScore)^2), so a window exactly at the open threshold
+ * scores 0.5, twice the threshold 0.94, and anything that is not a spike
+ * opening or growing stays below 0.5.
  */
-export function scoreSeries(values: readonly number[], options: Partial<SeriesScoreOptions> = {}): number[] {
-  const o = { ...DEFAULT_SERIES_OPTIONS, ...options };
-  const alpha = ewmaAlpha(o.halfLifeRows);
-  let baseline: Baseline = EMPTY_BASELINE;
-  return values.map((value) => {
-    let score = 0;
-    let spread = 0;
-    if (baseline.windows > 0) {
-      const mean = baseline.mean;
-      spread = Math.max(Math.sqrt(baseline.variance), Math.sqrt(Math.abs(mean)), Math.abs(mean) * 0.01, 1e-9);
-      if (baseline.windows >= o.warmupRows) {
-        const z = (value - mean) / spread;
-        score = 1 / (1 + Math.exp(-o.steepness * (z - o.midScore)));
-      }
+export function anomalyScore(alarm: number, openScore: number): number {
+  return alarm <= 0 ? 0 : 1 - 2 ** -((alarm / openScore) ** 2);
+}
+
+/**
+ * Scores every point of a series; point i sees points 0..i only. The
+ * cadence is the first positive gap between timestamps, known at the second
+ * row (the first row is warm-up whatever it holds). Two models run side by
+ * side: the count model (Poisson / negative binomial) speaks while every
+ * value so far is a non-negative integer, the plain-value model (learned
+ * spread) from the first value that is not.
+ */
+export function scoreSeries(points: readonly SeriesPoint[], overrides: Partial<KeyModelOptions> = {}): number[] {
+  const scores: number[] = [];
+  let models: { counts: KeyModel; values: KeyModel; openScore: number } | undefined;
+  let countsSoFar = true;
+  let previousTs: number | undefined;
+  let lastGap = 0;
+  points.forEach((point, i) => {
+    countsSoFar &&= Number.isInteger(point.value) && point.value >= 0;
+    const gap = previousTs === undefined ? 0 : point.ts - previousTs;
+    previousTs = point.ts;
+    if (gap > 0) lastGap = gap;
+    if (!models && lastGap > 0) {
+      const options = seriesOptions(lastGap, overrides);
+      models = {
+        counts: new KeyModel(options, true),
+        values: new KeyModel({ ...options, ...VALUE_OVERRIDES }, false),
+        openScore: options.openScore,
+      };
+      for (const earlier of points.slice(0, i)) stepBoth(models, earlier, lastGap);
     }
-    // Learn a clipped value once warm, so a spike does not widen the spread it is judged by.
-    const learned = baseline.windows >= o.warmupRows ? Math.min(value, baseline.mean + 3 * spread) : value;
-    baseline = learn(baseline, learned, alpha);
-    return score;
+    if (!models) {
+      scores.push(0);
+      return;
+    }
+    const [counts, values] = stepBoth(models, point, lastGap);
+    scores.push(anomalyScore((countsSoFar ? counts : values).alarm, models.openScore));
   });
+  return scores;
+}
+
+function stepBoth(models: { counts: KeyModel; values: KeyModel }, point: SeriesPoint, gap: number) {
+  const input = { end: point.ts + gap, at: point.ts + gap / 2, dtMs: gap, events: point.value };
+  return [models.counts.step(input), models.values.step(input)] as const;
 }

@@ -6,7 +6,7 @@
  * Times are epoch milliseconds. Server -> wall only; the wall sends nothing
  * but pongs.
  */
-import type { Spike } from '../domain.js';
+import type { Dimension, Spike } from '../domain.js';
 
 export type { Dimension, SignalMix, SpikeStatus } from '../domain.js';
 
@@ -33,6 +33,8 @@ export interface SnapshotMessage {
   /** Open spikes and recently ended ones, ranked. */
   readonly spikes: readonly SpikeView[];
   readonly counters: Counters;
+  /** Alerts firing now, biggest projected demand first (docs/alerts.md). */
+  readonly alerts?: readonly AlertView[];
 }
 
 export interface SpikeMessage extends SpikeView {
@@ -54,6 +56,60 @@ export interface CountersMessage extends Counters {
 export interface HeartbeatMessage {
   readonly type: 'heartbeat';
   readonly serverTime: number;
+}
+
+/** Extra units a trend implies over one horizon, with its interval (docs/alerts.md, "Projection"). */
+export interface DemandRangeView {
+  /** What the baseline alone would sell. */
+  readonly baseline: number;
+  readonly extra: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** An alert for planners: what is taking off, how strongly, since when, and the demand it implies. */
+export interface AlertView {
+  readonly fingerprint: string;
+  /** The rule that raised it. */
+  readonly alertname: string;
+  readonly status: 'firing' | 'resolved';
+  readonly dimension: Dimension;
+  readonly key: string;
+  /** From the catalog for sku alerts. */
+  readonly title?: string;
+  readonly category?: string;
+  /** Every label, rule labels (team, factory, ...) included. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** One line, e.g. `"Linen Midi Dress" (SKU-0010, dresses) is taking off: +1,420% vs baseline, score 12.4`. */
+  readonly summary: string;
+  readonly score: number;
+  readonly pctAbove: number;
+  /** Event time the spike opened. */
+  readonly startsAt: number;
+  /** Set once resolved. */
+  readonly endsAt?: number;
+  readonly demand: {
+    /** Probability covered by low..high, e.g. 0.8. */
+    readonly level: number;
+    /** e.g. `+1,800 units/7 d, 80% interval 1,200-2,500`. */
+    readonly summary: string;
+    readonly next24h: DemandRangeView;
+    readonly next7d: DemandRangeView;
+  };
+  /** Ids of silences muting it (nobody is notified while non-empty). */
+  readonly silencedBy: readonly string[];
+  /** Fingerprints of alerts inhibiting it, e.g. its category's alert. */
+  readonly inhibitedBy: readonly string[];
+}
+
+/**
+ * An alert started firing or resolved. Not yet part of FeedMessage nor
+ * sent: it joins the union together with the wall's handler for it
+ * (web/src/state.ts switches over every message type). Until then the wall
+ * gets alerts in each snapshot.
+ */
+export interface AlertMessage extends AlertView {
+  readonly type: 'alert';
 }
 
 export type FeedMessage =

@@ -2,7 +2,7 @@
  * Rows as ClickHouse stores them (snake_case, mirroring src/store/schema.ts),
  * and the mapping from domain events.
  */
-import type { Spike, TrendEvent } from '../domain.js';
+import type { CatalogItem, Spike, TrendEvent } from '../domain.js';
 import { normalizeQuery } from '../windows/keys.js';
 
 /** ClickHouse DateTime64(3) accepts epoch milliseconds in JSONEachRow. */
@@ -71,6 +71,16 @@ export interface SpikeRow {
   sales: number;
 }
 
+export interface CatalogRow {
+  sku: string;
+  title: string;
+  category: string;
+  brand: string;
+  price: number | null;
+  attributes: Record<string, string>;
+  updated_at: Millis;
+}
+
 export type EventTable = 'events_search' | 'events_view' | 'events_sale';
 
 export const TABLE_OF_KIND: Record<TrendEvent['kind'], EventTable> = {
@@ -110,5 +120,17 @@ export function spikeRow(spike: Spike): SpikeRow {
     searches: spike.drivers.search,
     views: spike.drivers.view,
     sales: spike.drivers.sale,
+  };
+}
+
+export function catalogRow(item: CatalogItem, updatedAt: Millis): CatalogRow {
+  return {
+    sku: item.sku,
+    title: item.title,
+    category: item.category,
+    brand: item.brand ?? '',
+    price: item.price ?? null,
+    attributes: { ...item.attributes },
+    updated_at: updatedAt,
   };
 }

@@ -1,54 +1,98 @@
 /**
  * The ClickHouse schema as versioned migrations. Applying is idempotent:
- * every statement is `IF NOT EXISTS`, and `schema_migrations` records which
- * versions ran, so a crash half-way through simply runs the rest next time.
+ * every statement is `IF NOT EXISTS` (the rollup backfill empties what it
+ * refills), and `schema_migrations` records which versions ran, so a crash
+ * half-way through simply runs the rest next time. A released version keeps
+ * its meaning: change the schema by adding a version.
  *
  * Raw event tables are ReplacingMergeTree ordered by (key, ts, id): a
  * redelivered event is the same row and merges away; exact counts read
- * them with FINAL (see README, "Exact counts").
+ * them with FINAL (see README, "Exact counts"). docs/analytics.md describes
+ * every table for analysts.
+ *
+ * Statements come from src/store/ddl.ts: the single-server form or, with a
+ * cluster, the ON CLUSTER / Replicated / Distributed form.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ident } from './client.js';
+import { Ddl, literal, type SchemaTarget, type TableSpec } from './ddl.js';
+import { backfillStatements, rollupStatements } from './rollups.js';
 
 export interface Migration {
   readonly version: number;
   readonly description: string;
-  /** Statements for database `db` (already quoted). */
-  readonly statements: (db: string) => readonly string[];
+  readonly statements: (ddl: Ddl) => readonly string[];
 }
+
+const MIGRATION_COLUMNS = {
+  version: 'schema version (MIGRATIONS in src/store/schema.ts)',
+  description: 'what the version added',
+  applied_at: 'when this database got it',
+} as const;
+
+const SCHEMA_MIGRATIONS: TableSpec = {
+  name: 'schema_migrations',
+  columns: `        version UInt32 COMMENT ${literal(MIGRATION_COLUMNS.version)},
+        description String COMMENT ${literal(MIGRATION_COLUMNS.description)},
+        applied_at DateTime64(3, 'UTC') DEFAULT now64(3) COMMENT ${literal(MIGRATION_COLUMNS.applied_at)}`,
+  engine: 'ReplacingMergeTree',
+  orderBy: 'version',
+  comment: 'schema versions applied by trendmon',
+};
+
+const CATALOG: TableSpec = {
+  name: 'catalog',
+  columns: `        sku String COMMENT 'product id, as in events_view.sku and events_sale.sku',
+        title String COMMENT 'product title',
+        category LowCardinality(String) COMMENT 'category, e.g. dresses',
+        brand LowCardinality(String) COMMENT 'brand, empty when unknown',
+        price Nullable(Float64) COMMENT 'list price; revenue uses it for sales that carry no price',
+        attributes Map(LowCardinality(String), String) COMMENT 'attributes by name: attributes[''color''] = ''red''',
+        updated_at DateTime64(3, 'UTC') COMMENT 'when trendmon applied this version (file load or catalog.upsert); the newest wins'`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: 'updated_at',
+  orderBy: 'sku',
+  comment: 'the item catalog as trendmon follows it; one row per sku with FINAL',
+};
 
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'raw events, spikes, alerts, dead letters',
-    statements: (db) => [
-      `CREATE TABLE IF NOT EXISTS ${db}.events_search (
-        id String COMMENT 'producer event id; one event per id',
+    statements: (ddl) => [
+      ...ddl.createTable({
+        name: 'events_search',
+        columns: `        id String COMMENT 'producer event id; one event per id',
         ts DateTime64(3, 'UTC') COMMENT 'event time',
         query String COMMENT 'the query as typed',
         query_norm String COMMENT 'normalised query: NFKC, lower case, single spaces',
         region LowCardinality(String) COMMENT 'shopper region, empty when unknown',
         user String COMMENT 'shopper id, empty when unknown',
         session String COMMENT 'session id, empty when unknown',
-        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it from NATS'
-      ) ENGINE = ReplacingMergeTree
-      PARTITION BY toYYYYMMDD(ts)
-      ORDER BY (query_norm, ts, id)
-      COMMENT 'searches, one row per distinct event id (read with FINAL for exact counts)'`,
-      `CREATE TABLE IF NOT EXISTS ${db}.events_view (
-        id String COMMENT 'producer event id; one event per id',
+        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it from NATS'`,
+        engine: 'ReplacingMergeTree',
+        partitionBy: 'toYYYYMMDD(ts)',
+        orderBy: '(query_norm, ts, id)',
+        comment: 'searches, one row per distinct event id (read with FINAL for exact counts)',
+        shardBy: 'cityHash64(id)',
+      }),
+      ...ddl.createTable({
+        name: 'events_view',
+        columns: `        id String COMMENT 'producer event id; one event per id',
         ts DateTime64(3, 'UTC') COMMENT 'event time',
         sku String COMMENT 'product viewed',
         region LowCardinality(String) COMMENT 'shopper region, empty when unknown',
         user String COMMENT 'shopper id, empty when unknown',
         session String COMMENT 'session id, empty when unknown',
-        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it from NATS'
-      ) ENGINE = ReplacingMergeTree
-      PARTITION BY toYYYYMMDD(ts)
-      ORDER BY (sku, ts, id)
-      COMMENT 'product page views, one row per distinct event id (read with FINAL for exact counts)'`,
-      `CREATE TABLE IF NOT EXISTS ${db}.events_sale (
-        id String COMMENT 'producer event id; one event per id',
+        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it from NATS'`,
+        engine: 'ReplacingMergeTree',
+        partitionBy: 'toYYYYMMDD(ts)',
+        orderBy: '(sku, ts, id)',
+        comment: 'product page views, one row per distinct event id (read with FINAL for exact counts)',
+        shardBy: 'cityHash64(id)',
+      }),
+      ...ddl.createTable({
+        name: 'events_sale',
+        columns: `        id String COMMENT 'producer event id; one event per id',
         ts DateTime64(3, 'UTC') COMMENT 'event time',
         sku String COMMENT 'product sold',
         qty UInt32 COMMENT 'units in this order line',
@@ -56,13 +100,16 @@ export const MIGRATIONS: readonly Migration[] = [
         currency LowCardinality(String) COMMENT 'ISO currency of price, empty when unknown',
         region LowCardinality(String) COMMENT 'shopper region, empty when unknown',
         user String COMMENT 'shopper id, empty when unknown',
-        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it from NATS'
-      ) ENGINE = ReplacingMergeTree
-      PARTITION BY toYYYYMMDD(ts)
-      ORDER BY (sku, ts, id)
-      COMMENT 'paid order lines, one row per distinct event id (read with FINAL for exact counts)'`,
-      `CREATE TABLE IF NOT EXISTS ${db}.spikes (
-        spike_id String COMMENT 'dimension:key:started_at, stable over the spike''s life',
+        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it from NATS'`,
+        engine: 'ReplacingMergeTree',
+        partitionBy: 'toYYYYMMDD(ts)',
+        orderBy: '(sku, ts, id)',
+        comment: 'paid order lines, one row per distinct event id (read with FINAL for exact counts)',
+        shardBy: 'cityHash64(id)',
+      }),
+      ...ddl.createTable({
+        name: 'spikes',
+        columns: `        spike_id String COMMENT 'dimension:key:started_at, stable over the spike''s life',
         dimension LowCardinality(String) COMMENT 'sku, query, term, category, attribute or region',
         key String COMMENT 'what spiked, e.g. a sku or a normalised query',
         status LowCardinality(String) COMMENT 'rising, ongoing or ended',
@@ -78,13 +125,16 @@ export const MIGRATIONS: readonly Migration[] = [
         trend_score Float64 COMMENT 'ranking weight: log2(1 + lift) * log10(1 + volume)',
         searches UInt64 COMMENT 'searches in this window',
         views UInt64 COMMENT 'views in this window',
-        sales UInt64 COMMENT 'sales in this window'
-      ) ENGINE = MergeTree
-      PARTITION BY toYYYYMM(updated_at)
-      ORDER BY (dimension, key, started_at, updated_at)
-      COMMENT 'every spike update the detector made: one row per spike per window while open, and its end'`,
-      `CREATE TABLE IF NOT EXISTS ${db}.alerts (
-        alert_id String COMMENT 'one notification',
+        sales UInt64 COMMENT 'sales in this window'`,
+        engine: 'MergeTree',
+        partitionBy: 'toYYYYMM(updated_at)',
+        orderBy: '(dimension, key, started_at, updated_at)',
+        comment: 'every spike update the detector made: one row per spike per window while open, and its end',
+        shardBy: 'cityHash64(spike_id)',
+      }),
+      ...ddl.createTable({
+        name: 'alerts',
+        columns: `        alert_id String COMMENT 'one notification',
         fingerprint String COMMENT 'stable id of the alerting spike group',
         status LowCardinality(String) COMMENT 'firing or resolved',
         receiver LowCardinality(String) COMMENT 'receiver name',
@@ -92,38 +142,110 @@ export const MIGRATIONS: readonly Migration[] = [
         outcome LowCardinality(String) COMMENT 'delivered, failed or suppressed',
         detail String COMMENT 'error or response summary',
         payload String COMMENT 'the JSON body sent',
-        sent_at DateTime64(3, 'UTC') COMMENT 'when the attempt was made'
-      ) ENGINE = MergeTree
-      PARTITION BY toYYYYMM(sent_at)
-      ORDER BY (fingerprint, sent_at)
-      COMMENT 'every alert notification and delivery attempt'`,
-      `CREATE TABLE IF NOT EXISTS ${db}.dead_letters (
-        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it',
+        sent_at DateTime64(3, 'UTC') COMMENT 'when the attempt was made'`,
+        engine: 'MergeTree',
+        partitionBy: 'toYYYYMM(sent_at)',
+        orderBy: '(fingerprint, sent_at)',
+        comment: 'every alert notification and delivery attempt',
+        shardBy: 'cityHash64(fingerprint)',
+      }),
+      ...ddl.createTable({
+        name: 'dead_letters',
+        columns: `        received_at DateTime64(3, 'UTC') COMMENT 'when trendmon read it',
         subject String COMMENT 'the NATS subject it was published to',
         reason LowCardinality(String) COMMENT 'why it was rejected (short code)',
         detail String COMMENT 'what exactly was wrong',
         payload String COMMENT 'the message as received (first 64 KiB)',
         payload_bytes UInt32 COMMENT 'size of the whole message',
-        stream_seq UInt64 COMMENT 'JetStream stream sequence, for replay'
-      ) ENGINE = ReplacingMergeTree
-      PARTITION BY toYYYYMM(received_at)
-      ORDER BY (stream_seq, subject)
-      COMMENT 'every rejected message with its reason; one row per stream sequence (FINAL)'`,
+        stream_seq UInt64 COMMENT 'JetStream stream sequence, for replay'`,
+        engine: 'ReplacingMergeTree',
+        partitionBy: 'toYYYYMM(received_at)',
+        orderBy: '(stream_seq, subject)',
+        comment: 'every rejected message with its reason; one row per stream sequence (FINAL)',
+        shardBy: 'stream_seq',
+      }),
     ],
+  },
+  {
+    version: 2,
+    description: 'catalog table; comments on schema_migrations',
+    statements: (ddl) => [
+      ...ddl.createTable(CATALOG),
+      // Databases made by the first release have schema_migrations without comments.
+      ddl.alter('schema_migrations', `MODIFY COMMENT ${literal(SCHEMA_MIGRATIONS.comment)}`, false),
+      ...Object.entries(MIGRATION_COLUMNS).map(([column, comment]) =>
+        ddl.alter('schema_migrations', `COMMENT COLUMN ${column} ${literal(comment)}`, false),
+      ),
+    ],
+  },
+  {
+    version: 3,
+    description: 'per-minute rollups by sku, query, category, attribute and region, backfilled',
+    statements: (ddl) => [...rollupStatements(ddl), ...backfillStatements(ddl)],
+  },
+  {
+    version: 4,
+    description: 'spike_periods view: one row per spike',
+    statements: (ddl) => [
+      ddl.createView({
+        name: 'spike_periods',
+        columns: `        spike_id String COMMENT 'dimension:key:started_at',
+        dimension LowCardinality(String) COMMENT 'sku, query, term, category, attribute or region',
+        key String COMMENT 'what spiked',
+        started_at DateTime64(3, 'UTC') COMMENT 'window end at which it opened',
+        ended_at Nullable(DateTime64(3, 'UTC')) COMMENT 'window end at which it ended; NULL while open',
+        last_update DateTime64(3, 'UTC') COMMENT 'window end of its latest update',
+        status LowCardinality(String) COMMENT 'latest status: rising, ongoing or ended',
+        peak_score Float64 COMMENT 'highest score',
+        peak_volume UInt64 COMMENT 'highest window volume',
+        updates UInt64 COMMENT 'rows in spikes for it'`,
+        select: `SELECT spike_id, dimension, key, min(started_at) AS started_at, max(ended_at) AS ended_at,
+          max(updated_at) AS last_update, argMax(status, updated_at) AS status,
+          max(peak_score) AS peak_score, max(peak_volume) AS peak_volume, count() AS updates
+        FROM ${ddl.table('spikes')}
+        GROUP BY spike_id, dimension, key`,
+        comment: 'one row per spike, summarising its updates in spikes',
+      }),
+    ],
+  },
+  {
+    version: 5,
+    description: 'alerts: what each alert was (labels, annotations, projected demand) next to each delivery step',
+    statements: (ddl) => {
+      // The Distributed table of a cluster mirrors its local table's columns.
+      const onAlerts = (clause: string) => [ddl.alter('alerts', clause), ...(ddl.clustered ? [ddl.alter('alerts', clause, false)] : [])];
+      return [
+        ...onAlerts(`ADD COLUMN IF NOT EXISTS group_key String COMMENT 'the notification group: route and group labels, as Alertmanager writes it',
+        ADD COLUMN IF NOT EXISTS integration LowCardinality(String) COMMENT 'webhook-<n> or nats; empty on suppressed rows',
+        ADD COLUMN IF NOT EXISTS alertname LowCardinality(String) COMMENT 'the rule that raised the alert',
+        ADD COLUMN IF NOT EXISTS dimension LowCardinality(String) COMMENT 'sku, query, term, category, attribute or region',
+        ADD COLUMN IF NOT EXISTS key String COMMENT 'what is spiking, e.g. a sku',
+        ADD COLUMN IF NOT EXISTS labels Map(LowCardinality(String), String) COMMENT 'every label: alertname, dimension, key, category, rule labels (team, factory)',
+        ADD COLUMN IF NOT EXISTS annotations Map(LowCardinality(String), String) COMMENT 'summary, description, demand, demand_24h, title, spike_id',
+        ADD COLUMN IF NOT EXISTS starts_at DateTime64(3, 'UTC') COMMENT 'event time the spike opened',
+        ADD COLUMN IF NOT EXISTS ends_at Nullable(DateTime64(3, 'UTC')) COMMENT 'event time the alert resolved; NULL while firing',
+        ADD COLUMN IF NOT EXISTS extra_units_24h Float64 COMMENT 'projected extra units over the next 24 h (median)',
+        ADD COLUMN IF NOT EXISTS extra_units_7d Float64 COMMENT 'projected extra units over the next 7 days (median)',
+        ADD COLUMN IF NOT EXISTS extra_units_7d_low Float64 COMMENT 'low end of the 7-day interval (docs/alerts.md)',
+        ADD COLUMN IF NOT EXISTS extra_units_7d_high Float64 COMMENT 'high end of the 7-day interval'`),
+        ...onAlerts(`COMMENT COLUMN alert_id 'the notification; its retries share it; empty on suppressed rows',
+        COMMENT COLUMN fingerprint 'stable id of the alert: a hash of its labels',
+        COMMENT COLUMN attempt 'delivery attempt number; 0 on queued and suppressed rows',
+        COMMENT COLUMN outcome 'queued, delivered, failed or suppressed',
+        COMMENT COLUMN detail 'HTTP status and response start, error, or why it was suppressed',
+        COMMENT COLUMN payload 'this alert''s entry in the body sent (queued and suppressed rows)'`),
+      ];
+    },
   },
 ];
 
 /** Creates the database and applies migrations not yet applied; returns the versions applied now. */
-export async function migrate(client: ClickHouseClient, database: string): Promise<number[]> {
-  const db = ident(database);
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
-      version UInt32, description String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-    ) ENGINE = ReplacingMergeTree ORDER BY version COMMENT 'schema versions applied by trendmon'`,
-  });
+export async function migrate(client: ClickHouseClient, target: SchemaTarget): Promise<number[]> {
+  const ddl = new Ddl(target);
+  await client.command({ query: ddl.createDatabase() });
+  for (const statement of ddl.createTable(SCHEMA_MIGRATIONS)) await client.command({ query: statement });
   const result = await client.query({
-    query: `SELECT max(version) AS version FROM ${db}.schema_migrations`,
+    query: `SELECT max(version) AS version FROM ${ddl.table('schema_migrations')}`,
     format: 'JSONEachRow',
   });
   const [row] = await result.json<{ version: number }>();
@@ -131,9 +253,9 @@ export async function migrate(client: ClickHouseClient, database: string): Promi
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
-    for (const statement of migration.statements(db)) await client.command({ query: statement });
+    for (const statement of migration.statements(ddl)) await client.command({ query: statement });
     await client.insert({
-      table: `${database}.schema_migrations`,
+      table: ddl.table('schema_migrations'),
       values: [{ version: migration.version, description: migration.description }],
       format: 'JSONEachRow',
     });

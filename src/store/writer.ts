@@ -4,8 +4,9 @@
  * 1k-100k rows).
  *
  * - A batch is sealed at `maxRows` rows or `maxWaitMs` after its first row.
- * - Each table inserts one batch at a time, in order; a failed insert is
- *   retried with capped exponential back-off and full jitter until it
+ * - Each table inserts one batch at a time, in order; batches sealed while
+ *   an insert runs are joined into the next insert (up to `maxRows`). A
+ *   failed insert is retried with capped exponential back-off and full jitter until it
  *   succeeds or the writer is closed.
  * - `onStored` callbacks (the JetStream acks) run only after the row's batch
  *   is stored.
@@ -133,12 +134,33 @@ export class BatchWriter {
 
   private async drain(table: string, queue: TableQueue): Promise<void> {
     queue.inserting = true;
-    for (let batch = queue.sealed.shift(); batch; batch = queue.sealed.shift()) {
+    for (let batch = this.next(queue); batch; batch = this.next(queue)) {
       const stored = await this.store(table, batch);
       if (!stored) break;
       this.release(batch.rows.length);
     }
     queue.inserting = false;
+  }
+
+  /**
+   * The next insert: the oldest sealed batch, joined by the batches sealed
+   * after it while the previous insert ran, up to `maxRows`. A slow store
+   * thus gets fewer, larger inserts instead of a queue of small ones.
+   */
+  private next(queue: TableQueue): Batch | undefined {
+    const first = queue.sealed.shift();
+    let following = queue.sealed[0];
+    if (!first || !following || first.rows.length + following.rows.length > this.options.maxRows) return first;
+    const joined: Batch = { rows: [...first.rows], onStored: [...first.onStored] };
+    while (following && joined.rows.length + following.rows.length <= this.options.maxRows) {
+      queue.sealed.shift();
+      for (let i = 0; i < following.rows.length; i++) {
+        joined.rows.push(following.rows[i]!);
+        joined.onStored.push(following.onStored[i]);
+      }
+      following = queue.sealed[0];
+    }
+    return joined;
   }
 
   /** Stores a batch, bisecting around poison rows; false if the writer closed first. */

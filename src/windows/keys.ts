@@ -33,11 +33,16 @@ export function actorBit(actor: string | undefined): number {
 
 export type CatalogLookup = (sku: string) => CatalogItem | undefined;
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /**
  * Normalises a search query so that spellings of the same search count
  * together: Unicode NFKC, case-folded, trimmed, inner white space collapsed.
  */
 export function normalizeQuery(query: string): string {
+  // Printable ASCII is its own NFKC form and lower-cases the same in every
+  // locale: skip the Unicode work for it (most queries), same result.
+  if (PRINTABLE_ASCII.test(query)) return query.toLowerCase().trim().replace(/\s+/g, ' ');
   return query.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/gu, ' ');
 }
 

@@ -60,7 +60,8 @@ export async function startTestApp(
     sql: (query) => sqlOver(app.url, query),
     async stop() {
       await app.stop();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      // chDB may still be finishing a background merge in this process: retry ENOTEMPTY.
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }

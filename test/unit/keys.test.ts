@@ -12,6 +12,13 @@ describe('keys', () => {
     expect(normalizeQuery('Straße')).toBe('straße');
   });
 
+  it('normalises plain ASCII exactly as the full Unicode path does', () => {
+    const full = (q: string) => q.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/gu, ' ');
+    const samples = ['Linen Dress', '  BLACK   boots  ', 'a', ' ', 'Size 10 / EU-42', "Levi's 501 (W32)", '~!@#$%^&*_+{}|:"<>?', 'Tab\tinside', 'café crème'];
+    for (let c = 0x20; c < 0x7f; c++) samples.push(`X${String.fromCharCode(c)}y  Z`);
+    for (const q of samples) expect(normalizeQuery(q), JSON.stringify(q)).toBe(full(q));
+  });
+
   it('splits terms without stop words or duplicates', () => {
     expect(queryTerms('the linen dress and linen')).toEqual(['linen', 'dress']);
   });

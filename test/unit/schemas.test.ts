@@ -51,6 +51,17 @@ describe('parseEvent', () => {
     expect(result).toMatchObject({ ok: false, reason: 'oversize' });
   });
 
+  it('rejects forbidden keys however they are spelled, flat or escaped, and deep nesting', () => {
+    const raw = (text: string) => parseEvent('events.view', new TextEncoder().encode(text), NOW);
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","__proto__":1}`)).toMatchObject({ ok: false, reason: 'forbidden_key' });
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","constructor":"c"}`)).toMatchObject({ ok: false, reason: 'forbidden_key' });
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","\\u005f_proto__":1}`)).toMatchObject({ ok: false, reason: 'forbidden_key' });
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","proto\\u0074ype":1}`)).toMatchObject({ ok: false, reason: 'forbidden_key' });
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)).toMatchObject({ ok: false, reason: 'too_deep' });
+    // The same words as values are fine; so are escapes in values.
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"constructor \\u00e9"}`)).toMatchObject({ ok: true, event: { sku: 'constructor é' } });
+  });
+
   it('rejects invalid UTF-8 as not JSON', () => {
     expect(parseEvent('events.view', new Uint8Array([0x7b, 0xff, 0x7d]), NOW)).toMatchObject({ ok: false, reason: 'not_json' });
   });

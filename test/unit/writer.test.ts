@@ -31,6 +31,38 @@ describe('BatchWriter', () => {
     expect(writer.buffered).toBe(0);
   });
 
+  it('joins the batches sealed while an insert runs into the next insert, up to maxRows, in order', async () => {
+    const inserted: number[][] = [];
+    let release!: () => void;
+    let gate = new Promise<void>((resolve) => (release = resolve));
+    const writer = new BatchWriter({
+      insert: async (_table, rows) => {
+        await gate;
+        inserted.push(rows.map((r) => (r as { i: number }).i));
+      },
+      maxRows: 4,
+      maxWaitMs: 10_000,
+      maxBufferedRows: 100,
+    });
+    const acked: number[] = [];
+    const add = (i: number) => writer.add('t', { i }, () => acked.push(i));
+    add(0);
+    void writer.flush(); // the first insert starts with one row and waits at the gate
+    for (let i = 1; i <= 3; i++) {
+      add(i);
+      void writer.flush(); // three more one-row batches sealed meanwhile
+    }
+    for (let i = 4; i <= 6; i++) add(i);
+    void writer.flush(); // and one of three rows
+    const first = release;
+    gate = Promise.resolve();
+    first();
+    await writer.flush();
+    expect(inserted).toEqual([[0], [1, 2, 3], [4, 5, 6]]);
+    expect(acked).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(writer.buffered).toBe(0);
+  });
+
   it('seals a partial batch after maxWaitMs', async () => {
     const inserted: object[][] = [];
     const writer = new BatchWriter({ insert: async (_t, rows) => void inserted.push([...rows]), maxRows: 100, maxWaitMs: 20, maxBufferedRows: 100 });

@@ -1,0 +1,414 @@
+/**
+ * Alerting for factory planners, put together (docs/alerts.md): rules
+ * evaluated on every detection, the dispatcher's grouping and timing, the
+ * durable outbox and its receivers, the history in ClickHouse, and the
+ * state the API and the wall show.
+ *
+ * Configuration comes from the rule file (ALERTS_CONFIG, or defaults) plus
+ * rules managed through the API. Reloading re-reads the file and keeps the
+ * running configuration when the new one is invalid. API rules and
+ * silences are kept in DATA_DIR/alerts/ so a restart keeps them; firing
+ * alerts are not (the detector rebuilds its spikes after a restart, and
+ * they alert again).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { Config } from '../config/index.js';
+import { formatDuration } from '../config/duration.js';
+import type { Detection } from '../detect/detector.js';
+import type { TrendEvent } from '../domain.js';
+import type { AlertView } from '../feed/protocol.js';
+import type { CatalogLookup } from '../windows/keys.js';
+import { Dispatcher, type Notification } from './dispatcher.js';
+import { RuleEvaluator, type Alert } from './evaluate.js';
+import { alertFacts, alertRow, suppressedRow, type AlertRow } from './history.js';
+import { formatMatcher } from './matchers.js';
+import { Outbox, type Deliver, type OutboxEnvelope } from './outbox.js';
+import { MAX_ALERTS, slackBody, webhookAlert, webhookBody } from './payload.js';
+import { ShopRates } from './projection.js';
+import { publishAlert } from './receivers/nats.js';
+import { postWebhook, type DeliveryResult } from './receivers/webhook.js';
+import {
+  AlertsConfigError,
+  defaultAlertsConfig,
+  loadAlertsConfig,
+  parseApiRules,
+  parseApiRulesFile,
+  ruleToJson,
+  type AlertsConfig,
+  type ConfigEnv,
+  type ReceiverConfig,
+  type RetryConfig,
+  type RouteConfig,
+  type RuleConfig,
+} from './rules.js';
+import { Silences, type SilenceView } from './silences.js';
+
+export interface AlertManagerOptions {
+  readonly nc: NatsConnection;
+  /** The history goes to table `alerts` through it. */
+  readonly writer: { add(table: string, row: object): void };
+  readonly catalog: CatalogLookup;
+  readonly log: Logger;
+  readonly settings: Config['alerts'];
+  /** API rules and silences are kept under `<dataDir>/alerts/`. */
+  readonly dataDir: string;
+  /** The detector's window length. */
+  readonly windowMs: number;
+  /** For `${NAME}` in the rule file; default process.env. */
+  readonly env?: ConfigEnv;
+  /** Group timers; default the real clock. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Publishing on NATS fails only while NATS is unreachable: retry steadily. */
+const NATS_RETRY: RetryConfig = { initialMs: 1_000, maxMs: 30_000 };
+const API_RULES_FILE = 'api-rules.json';
+const SILENCES_FILE = 'silences.json';
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** File rules first, then API rules; a name in both is refused. */
+function merge(file: AlertsConfig, apiRules: readonly RuleConfig[]): AlertsConfig {
+  const fileNames = new Set(file.rules.map((r) => r.name));
+  const clashes = apiRules.flatMap((rule, index) =>
+    fileNames.has(rule.name)
+      ? [{ where: 'API rules', field: `rules[${index}].name`, reason: `rule "${rule.name}" is also defined in ${file.source}; rename one` }]
+      : [],
+  );
+  if (clashes.length) throw new AlertsConfigError(clashes);
+  return { ...file, rules: [...file.rules, ...apiRules] };
+}
+
+/** `https://hooks.example.com/…`: webhook paths often carry the credential (Slack). */
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname.length > 1 || parsed.search ? '/…' : ''}`;
+}
+
+function routeToJson(route: RouteConfig): Record<string, unknown> {
+  return {
+    receiver: route.receiver,
+    groupBy: route.groupBy === 'all' ? ['...'] : route.groupBy,
+    groupWait: formatDuration(route.groupWaitMs),
+    groupInterval: formatDuration(route.groupIntervalMs),
+    repeatInterval: formatDuration(route.repeatIntervalMs),
+    matchers: route.matchers.map(formatMatcher),
+    continue: route.continue,
+    routes: route.routes.map(routeToJson),
+  };
+}
+
+function integrationsOf(receiver: ReceiverConfig): { integration: string; retry: RetryConfig }[] {
+  return [
+    ...receiver.webhooks.map((webhook, index) => ({ integration: `webhook-${index}`, retry: webhook.retry })),
+    ...(receiver.nats ? [{ integration: 'nats', retry: NATS_RETRY }] : []),
+  ];
+}
+
+export class AlertManager {
+  private config: AlertsConfig;
+  private readonly shop = new ShopRates();
+  private readonly evaluator: RuleEvaluator;
+  private readonly dispatcher: Dispatcher<Alert>;
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly options: AlertManagerOptions,
+    private readonly outbox: Outbox,
+    private readonly silences: Silences,
+    private fileConfig: AlertsConfig,
+    private apiRules: readonly RuleConfig[],
+    private readonly env: ConfigEnv,
+  ) {
+    this.config = merge(fileConfig, apiRules);
+    this.evaluator = new RuleEvaluator(this.evaluatorSettings(), {
+      catalog: options.catalog,
+      windowMs: options.windowMs,
+      shop: () => this.shop.read(),
+    });
+    this.dispatcher = new Dispatcher<Alert>({
+      scheduler: options.scheduler ?? asyncScheduler,
+      route: this.config.route,
+      inhibitRules: this.config.inhibitRules,
+      silences,
+      notify: (notification) => this.notify(notification),
+      suppressed: (s) => {
+        options.log.info({ fingerprint: s.alert.fingerprint, silencedBy: s.silencedBy, inhibitedBy: s.inhibitedBy }, 'alert muted');
+        this.record(suppressedRow(s.alert, s, Date.now()));
+      },
+    });
+  }
+
+  /** Loads and validates the configuration, opens the outbox and starts delivering. */
+  static async start(options: AlertManagerOptions): Promise<AlertManager> {
+    const { settings, log } = options;
+    const env: ConfigEnv = { ...(options.env ?? process.env), ALERT_WEBHOOK_URL: settings.webhookUrl, ALERT_WEBHOOK_SECRET: settings.webhookSecret };
+    const fileConfig = settings.configPath ? await loadAlertsConfig(settings.configPath, env) : defaultAlertsConfig(env);
+    const dir = join(options.dataDir, 'alerts');
+    const apiRulesPath = join(dir, API_RULES_FILE);
+    const apiText = await readIfExists(apiRulesPath);
+    const apiRules = apiText === undefined ? [] : parseApiRulesFile(apiText, apiRulesPath);
+    const silences = new Silences(() => (options.scheduler ?? asyncScheduler).now());
+    const silencesText = await readIfExists(join(dir, SILENCES_FILE));
+    if (silencesText !== undefined) silences.load(JSON.parse(silencesText));
+    const outbox = await Outbox.open({ nc: options.nc, log, onAttempt: (e, a, r) => manager.recordAttempt(e, a, r) });
+    const manager: AlertManager = new AlertManager(options, outbox, silences, fileConfig, apiRules, env);
+    await manager.serveReceivers();
+    log.info({ source: fileConfig.source, rules: manager.config.rules.length, receivers: fileConfig.receivers.length }, 'alerting configured');
+    return manager;
+  }
+
+  /** Every event: the shop's conversion, which projections fall back on. */
+  observeEvent(event: TrendEvent): void {
+    this.shop.observe(event);
+  }
+
+  /** Every detection: alerts open, follow their spikes, and resolve. */
+  onDetection(detection: Detection): void {
+    for (const alert of this.evaluator.step(detection)) this.dispatcher.upsert(alert);
+  }
+
+  /** Alerts firing now, biggest projected 7-day demand first. */
+  active(): AlertView[] {
+    return this.evaluator
+      .firing()
+      .sort((a, b) => b.demand.next7d.extra - a.demand.next7d.extra)
+      .map((alert) => this.view(alert));
+  }
+
+  /** The configuration in force, secrets and webhook paths redacted. */
+  describe(): Record<string, unknown> {
+    const c = this.config;
+    return {
+      source: c.source,
+      projection: { persistence: formatDuration(c.projection.persistenceMs), interval: c.projection.level },
+      resolveTimeout: formatDuration(c.resolveTimeoutMs),
+      rules: c.rules.map((rule) => ({ ...ruleToJson(rule), source: rule.source })),
+      route: routeToJson(c.route),
+      receivers: c.receivers.map((r) => ({
+        name: r.name,
+        webhooks: r.webhooks.map((w) => ({ url: redactUrl(w.url), signed: w.secret !== undefined, format: w.format, timeout: formatDuration(w.timeoutMs) })),
+        ...(r.nats ? { nats: r.nats } : {}),
+      })),
+      inhibitRules: c.inhibitRules.map((r) => ({
+        sourceMatchers: r.sourceMatchers.map(formatMatcher),
+        targetMatchers: r.targetMatchers.map(formatMatcher),
+        equal: r.equal,
+      })),
+    };
+  }
+
+  /** Re-reads the rule file (SIGHUP, `POST /api/alerts/reload`); an invalid file changes nothing and throws. */
+  async reload(): Promise<void> {
+    const { settings } = this.options;
+    const fileConfig = settings.configPath ? await loadAlertsConfig(settings.configPath, this.env) : defaultAlertsConfig(this.env);
+    await this.apply(fileConfig, this.apiRules);
+    this.options.log.info({ source: fileConfig.source, rules: this.config.rules.length }, 'alerting configuration reloaded');
+  }
+
+  /** Replaces the API-managed rules (`{"rules": [...]}`); throws AlertsConfigError naming bad fields. */
+  async replaceApiRules(body: unknown): Promise<void> {
+    const rules = parseApiRules(body);
+    await this.apply(this.fileConfig, rules);
+    await this.save(API_RULES_FILE, { rules: rules.map(ruleToJson) });
+  }
+
+  listSilences(): SilenceView[] {
+    return this.silences.list();
+  }
+
+  /** Creates a silence (throws SilenceError on a bad request); it applies from the next group flush. */
+  async createSilence(body: unknown): Promise<SilenceView> {
+    const silence = this.silences.create(body);
+    await this.save(SILENCES_FILE, this.silences.toJSON());
+    return silence;
+  }
+
+  /** Ends a silence now; false when there is none active or pending with that id. */
+  async expireSilence(id: string): Promise<boolean> {
+    if (!this.silences.expire(id)) return false;
+    await this.save(SILENCES_FILE, this.silences.toJSON());
+    return true;
+  }
+
+  /** Stops timers and deliveries; queued notifications stay in the outbox for the next start. */
+  async stop(): Promise<void> {
+    this.dispatcher.stop();
+    await this.outbox.stop();
+    await this.saving;
+  }
+
+  private async apply(fileConfig: AlertsConfig, apiRules: readonly RuleConfig[]): Promise<void> {
+    const config = merge(fileConfig, apiRules);
+    this.fileConfig = fileConfig;
+    this.apiRules = apiRules;
+    this.config = config;
+    const resolved = this.evaluator.configure(this.evaluatorSettings());
+    this.dispatcher.configure(config.route, config.inhibitRules);
+    for (const alert of resolved) this.dispatcher.upsert(alert);
+    await this.serveReceivers();
+  }
+
+  private evaluatorSettings() {
+    return { rules: this.config.rules, projection: this.config.projection, resolveTimeoutMs: this.config.resolveTimeoutMs };
+  }
+
+  /** Delivers every configured integration's queue, and stops those no longer configured. */
+  private async serveReceivers(): Promise<void> {
+    const wanted = new Set<string>();
+    for (const receiver of this.config.receivers) {
+      for (const { integration, retry } of integrationsOf(receiver)) {
+        wanted.add(`${receiver.name}\u0000${integration}`);
+        await this.outbox.serve(receiver.name, integration, this.deliverer(receiver.name, integration), retry);
+      }
+    }
+    for (const { receiver, integration } of this.outbox.serving()) {
+      if (!wanted.has(`${receiver}\u0000${integration}`)) await this.outbox.unserve(receiver, integration);
+    }
+  }
+
+  /** Delivery for one integration, reading its settings at each attempt so a reload applies to queued notifications. */
+  private deliverer(receiverName: string, integration: string): Deliver {
+    return async (envelope, attempt, signal) => {
+      const receiver = this.config.receivers.find((r) => r.name === receiverName);
+      if (integration === 'nats' && receiver?.nats) {
+        return publishAlert(this.options.nc, receiver.nats.subject, envelope.body, envelope.notificationId);
+      }
+      const webhook = receiver?.webhooks[Number(integration.slice('webhook-'.length))];
+      if (!webhook) return { ok: false, permanent: false, detail: `receiver "${receiverName}" has no ${integration} any more` };
+      return postWebhook(
+        { url: webhook.url, secret: webhook.secret, timeoutMs: webhook.timeoutMs, body: envelope.body, notificationId: envelope.notificationId, attempt },
+        signal,
+      );
+    };
+  }
+
+  /** A flushed group: one outbox entry per integration of its receiver. */
+  private notify(notification: Notification<Alert>): void {
+    const receiver = this.config.receivers.find((r) => r.name === notification.receiver);
+    if (!receiver) {
+      this.options.log.error({ receiver: notification.receiver }, 'notification for an unknown receiver dropped');
+      return;
+    }
+    const shown = notification.alerts.slice(0, MAX_ALERTS);
+    const facts = shown.map(alertFacts);
+    const entries = shown.map((alert) => JSON.stringify(webhookAlert(alert)));
+    const json = JSON.stringify(webhookBody(notification));
+    const bodies = new Map<string, string>(
+      receiver.webhooks.map((webhook, index) => [`webhook-${index}`, webhook.format === 'slack' ? JSON.stringify(slackBody(notification)) : json]),
+    );
+    if (receiver.nats) bodies.set('nats', json);
+    const now = Date.now();
+    for (const [integration, body] of bodies) {
+      const envelope: OutboxEnvelope = {
+        notificationId: notification.id,
+        receiver: receiver.name,
+        integration,
+        groupKey: notification.groupKey,
+        status: notification.status,
+        body,
+        alerts: facts,
+        queuedAt: now,
+      };
+      facts.forEach((f, index) =>
+        this.record(
+          alertRow(f, {
+            notificationId: notification.id,
+            groupKey: notification.groupKey,
+            receiver: receiver.name,
+            integration,
+            attempt: 0,
+            outcome: 'queued',
+            detail: `${notification.status} notification with ${notification.alerts.length} alert(s)`,
+            payload: entries[index]!,
+            at: now,
+          }),
+        ),
+      );
+      void this.outbox.enqueue(envelope);
+    }
+    this.options.log.info({ groupKey: notification.groupKey, receiver: receiver.name, status: notification.status, alerts: notification.alerts.length }, 'alert notification queued');
+  }
+
+  private recordAttempt(envelope: OutboxEnvelope, attempt: number, result: DeliveryResult): void {
+    const detail = result.permanent ? `gave up: ${result.detail}` : result.detail;
+    const at = Date.now();
+    for (const facts of envelope.alerts) {
+      this.record(
+        alertRow(facts, {
+          notificationId: envelope.notificationId,
+          groupKey: envelope.groupKey,
+          receiver: envelope.receiver,
+          integration: envelope.integration,
+          attempt,
+          outcome: result.ok ? 'delivered' : 'failed',
+          detail,
+          payload: '',
+          at,
+        }),
+      );
+    }
+    if (!result.ok) {
+      this.options.log.warn(
+        { receiver: envelope.receiver, integration: envelope.integration, notificationId: envelope.notificationId, attempt, detail },
+        result.permanent ? 'alert delivery refused; given up' : 'alert delivery failed; will retry',
+      );
+    }
+  }
+
+  private record(row: AlertRow): void {
+    try {
+      this.options.writer.add('alerts', row);
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message, fingerprint: row.fingerprint, outcome: row.outcome }, 'alert history row not stored');
+    }
+  }
+
+  /** Writes `<dataDir>/alerts/<name>` atomically (temp file, then rename), one write at a time. */
+  private save(name: string, data: unknown): Promise<void> {
+    const dir = join(this.options.dataDir, 'alerts');
+    const write = async () => {
+      await mkdir(dir, { recursive: true });
+      const tmp = join(dir, `.${name}.tmp`);
+      await writeFile(tmp, JSON.stringify(data, null, 2) + '\n');
+      await rename(tmp, join(dir, name));
+    };
+    const done = this.saving.then(write);
+    this.saving = done.catch((err: Error) => this.options.log.error({ err: err.message, file: name }, 'cannot save alerting state'));
+    return done;
+  }
+
+  private view(alert: Alert): AlertView {
+    const muted = this.dispatcher.muteReasons(alert);
+    const { demand, spike, labels } = alert;
+    return {
+      fingerprint: alert.fingerprint,
+      alertname: labels.alertname ?? '',
+      status: alert.endsAt === undefined ? 'firing' : 'resolved',
+      dimension: spike.dimension,
+      key: spike.key,
+      ...(alert.title !== undefined ? { title: alert.title } : {}),
+      ...(labels.category !== undefined ? { category: labels.category } : {}),
+      labels,
+      summary: alert.annotations.summary ?? '',
+      score: spike.score,
+      pctAbove: spike.pctAbove,
+      startsAt: alert.startsAt,
+      ...(alert.endsAt !== undefined ? { endsAt: alert.endsAt } : {}),
+      demand: { level: demand.level, summary: demand.summary, next24h: demand.next24h, next7d: demand.next7d },
+      silencedBy: muted?.silencedBy ?? [],
+      inhibitedBy: muted?.inhibitedBy ?? [],
+    };
+  }
+}

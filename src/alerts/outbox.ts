@@ -1,0 +1,210 @@
+/**
+ * The durable outbox between the dispatcher and the receivers, on JetStream
+ * (streams/alerts.ts). A notification is stored once per receiver
+ * integration, then a worker per integration delivers them one at a time,
+ * in order: acked when the receiver took it, nak'ed with a capped,
+ * jittered exponential back-off when it failed (so a receiver that is down
+ * for minutes gets everything once it is back), terminated when the
+ * receiver refuses it for good (a 4xx: retrying would block the queue
+ * behind it forever).
+ *
+ * What survives a restart: everything stored in the stream (7 days). What
+ * does not: a notification whose store was still being retried because
+ * NATS itself was unreachable (kept in memory meanwhile).
+ */
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import { ALERT_OUTBOX_STREAM, outboxConsumer, outboxSubject } from '../../streams/alerts.js';
+import type { AlertFacts } from './history.js';
+import type { DeliveryResult } from './receivers/webhook.js';
+import type { RetryConfig } from './rules.js';
+
+/** One notification for one receiver integration, as stored in the outbox. */
+export interface OutboxEnvelope {
+  readonly notificationId: string;
+  readonly receiver: string;
+  /** `webhook-<index>` or `nats`. */
+  readonly integration: string;
+  readonly groupKey: string;
+  readonly status: 'firing' | 'resolved';
+  /** Exactly what is sent. */
+  readonly body: string;
+  /** The alerts in it, for the history rows of each attempt. */
+  readonly alerts: readonly AlertFacts[];
+  readonly queuedAt: number;
+}
+
+export type Deliver = (envelope: OutboxEnvelope, attempt: number, signal: AbortSignal) => Promise<DeliveryResult>;
+
+export interface OutboxOptions {
+  readonly nc: NatsConnection;
+  readonly log: Logger;
+  /** Called after every delivery attempt (not for attempts cut short by stop()). */
+  readonly onAttempt: (envelope: OutboxEnvelope, attempt: number, result: DeliveryResult) => void;
+}
+
+/** Back-off before attempt `attempt + 1`: capped exponential with equal jitter (never below half the step). */
+export function retryDelay(attempt: number, retry: RetryConfig, random: () => number = Math.random): number {
+  const step = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(step / 2 + (random() * step) / 2);
+}
+
+/** Storing into the outbox while NATS is unreachable. */
+const STORE_RETRY: RetryConfig = { initialMs: 500, maxMs: 15_000 };
+
+interface Worker {
+  readonly receiver: string;
+  readonly integration: string;
+  readonly deliver: Deliver;
+  retry: RetryConfig;
+  readonly abort: AbortController;
+  messages?: ConsumerMessages;
+  done?: Promise<void>;
+}
+
+const isNotFound = (err: unknown) =>
+  err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
+
+const encoder = new TextEncoder();
+
+export class Outbox {
+  private readonly workers = new Map<string, Worker>();
+  private storing: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  private constructor(
+    private readonly options: OutboxOptions,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
+
+  /** Creates or updates the outbox stream. */
+  static async open(options: OutboxOptions): Promise<Outbox> {
+    const jsm = await jetstreamManager(options.nc);
+    try {
+      await jsm.streams.info(ALERT_OUTBOX_STREAM.name);
+      await jsm.streams.update(ALERT_OUTBOX_STREAM.name, ALERT_OUTBOX_STREAM);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await jsm.streams.add(ALERT_OUTBOX_STREAM);
+    }
+    return new Outbox(options, jetstream(options.nc), jsm);
+  }
+
+  /**
+   * Stores a notification; resolves once stored. Stores happen in call
+   * order, each retried until NATS takes it (the message id makes a retry
+   * after a lost ack harmless).
+   */
+  enqueue(envelope: OutboxEnvelope): Promise<void> {
+    const subject = outboxSubject(envelope.receiver, envelope.integration);
+    const data = encoder.encode(JSON.stringify(envelope));
+    const msgID = `${envelope.notificationId}.${envelope.integration}`;
+    const store = async () => {
+      for (let attempt = 1; !this.stopped; attempt++) {
+        try {
+          await this.js.publish(subject, data, { msgID });
+          return;
+        } catch (err) {
+          const delay = retryDelay(attempt, STORE_RETRY);
+          this.options.log.warn({ err: (err as Error).message, subject, attempt, delay }, 'cannot store an alert notification in the outbox; retrying');
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+      this.options.log.error({ subject, notificationId: envelope.notificationId }, 'stopped before an alert notification could be stored: it is lost');
+    };
+    this.storing = this.storing.then(store);
+    return this.storing;
+  }
+
+  /** Starts delivering one integration's queue (no-op when already running; the retry policy is updated). */
+  async serve(receiver: string, integration: string, deliver: Deliver, retry: RetryConfig): Promise<void> {
+    const key = `${receiver}.${integration}`;
+    const running = this.workers.get(key);
+    if (running) {
+      running.retry = retry;
+      return;
+    }
+    const config = outboxConsumer(receiver, integration);
+    try {
+      await this.jsm.consumers.info(ALERT_OUTBOX_STREAM.name, config.durable_name);
+      await this.jsm.consumers.update(ALERT_OUTBOX_STREAM.name, config.durable_name, config);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.consumers.add(ALERT_OUTBOX_STREAM.name, config);
+    }
+    const worker: Worker = { receiver, integration, deliver, retry, abort: new AbortController() };
+    this.workers.set(key, worker);
+    worker.done = this.run(worker, config.durable_name);
+  }
+
+  /** Stops delivering an integration's queue; what is queued stays for when it is served again. */
+  async unserve(receiver: string, integration: string): Promise<void> {
+    const key = `${receiver}.${integration}`;
+    const worker = this.workers.get(key);
+    if (!worker) return;
+    this.workers.delete(key);
+    await this.halt(worker);
+  }
+
+  /** The integrations being delivered. */
+  serving(): { receiver: string; integration: string }[] {
+    return [...this.workers.values()].map(({ receiver, integration }) => ({ receiver, integration }));
+  }
+
+  /** Stops every worker; waits up to `timeoutMs` for pending stores. */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    const workers = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(workers.map((w) => this.halt(w)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.storing, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    this.stopped = true;
+  }
+
+  private async halt(worker: Worker): Promise<void> {
+    worker.abort.abort();
+    worker.messages?.stop();
+    await worker.done;
+  }
+
+  private async run(worker: Worker, durable: string): Promise<void> {
+    const { signal } = worker.abort;
+    while (!signal.aborted) {
+      try {
+        const consumer = await this.js.consumers.get(ALERT_OUTBOX_STREAM.name, durable);
+        worker.messages = await consumer.consume({ max_messages: 1 });
+        if (signal.aborted) worker.messages.stop();
+        for await (const msg of worker.messages) await this.handle(worker, msg);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.options.log.warn({ err: (err as Error).message, durable }, 'alert delivery consumer stopped; resubscribing in 1s');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private async handle(worker: Worker, msg: JsMsg): Promise<void> {
+    let envelope: OutboxEnvelope;
+    try {
+      envelope = msg.json<OutboxEnvelope>();
+    } catch {
+      this.options.log.error({ subject: msg.subject, seq: msg.seq }, 'outbox message is not JSON; dropped');
+      msg.term();
+      return;
+    }
+    const attempt = msg.info.deliveryCount;
+    const result = await worker.deliver(envelope, attempt, worker.abort.signal);
+    if (!result.ok && worker.abort.signal.aborted) {
+      msg.nak(); // cut short by stop(): not an attempt the receiver failed
+      return;
+    }
+    this.options.onAttempt(envelope, attempt, result);
+    if (result.ok) msg.ack();
+    else if (result.permanent) msg.term();
+    else msg.nak(retryDelay(attempt, worker.retry));
+  }
+}

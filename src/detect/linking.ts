@@ -1,0 +1,137 @@
+/**
+ * Searches lead sales: a surge in "linen midi dress" searches shows up
+ * minutes or hours before the views and sales of the items it is about. The
+ * linker maps a search query to the catalog keys it speaks for, from an
+ * inverted index of the words in item titles, categories, brands and
+ * attribute values, so each search can also be counted (as a `search`
+ * signal) on those skus, categories and attributes.
+ *
+ * A query links to the items whose words contain every known word of the
+ * query (words no item uses, such as typos, are ignored), to their category
+ * when they share one, and to the attributes of theirs whose value words all
+ * appear in the query. Words are compared by a light plural stem
+ * ("dresses" = "dress"). A query matching many items ("dress") is too broad
+ * to lift any one of them: it links to no sku, only to the shared category
+ * and attributes.
+ *
+ * It tokenises with the windows' own `normalizeQuery` and `queryTerms`, so
+ * catalog words and query terms are cut the same way.
+ */
+import type { CatalogItem } from '../domain.js';
+import { normalizeQuery, queryTerms } from '../windows/keys.js';
+
+/** A catalog key a search is also counted on. */
+export interface LinkedKey {
+  readonly dimension: 'sku' | 'category' | 'attribute';
+  /** A sku, a category, or `name=value` as the windows count attributes. */
+  readonly key: string;
+}
+
+export interface LinkerOptions {
+  /** A query matching more items than this links to none of them. */
+  readonly maxItems: number;
+  /** A query whose items span more categories than this links to none of them. */
+  readonly maxCategories: number;
+  /** Distinct queries whose links are remembered (the cache is cleared when full and on every upsert). */
+  readonly cacheSize: number;
+}
+
+export const DEFAULT_LINKER_OPTIONS: LinkerOptions = { maxItems: 12, maxCategories: 1, cacheSize: 20_000 };
+
+/** English plural folding, enough for catalog words: dresses -> dress, boots -> boot, hoodies -> hoody. */
+export function stem(term: string): string {
+  if (term.length > 4 && term.endsWith('ies')) return `${term.slice(0, -3)}y`;
+  if (term.length > 4 && /(ss|x|z|ch|sh)es$/.test(term)) return term.slice(0, -2);
+  if (term.length > 3 && term.endsWith('s') && !term.endsWith('ss') && !term.endsWith('us')) return term.slice(0, -1);
+  return term;
+}
+
+/** The distinct stems of a piece of text, tokenised as search queries are. */
+function stems(text: string): Set<string> {
+  return new Set(queryTerms(normalizeQuery(text)).map(stem));
+}
+
+interface IndexedItem {
+  readonly category: string;
+  readonly words: ReadonlySet<string>;
+  /** `name=value` keys with the stems of their value. */
+  readonly attributes: readonly (readonly [key: string, words: ReadonlySet<string>])[];
+}
+
+export class SearchLinker {
+  readonly #o: LinkerOptions;
+  readonly #items = new Map<string, IndexedItem>();
+  /** Stem -> skus whose words contain it. */
+  readonly #postings = new Map<string, Set<string>>();
+  readonly #cache = new Map<string, readonly LinkedKey[]>();
+
+  constructor(items: Iterable<CatalogItem> = [], options: Partial<LinkerOptions> = {}) {
+    this.#o = { ...DEFAULT_LINKER_OPTIONS, ...options };
+    for (const item of items) this.upsert(item);
+  }
+
+  /** Adds or replaces an item (call it for every catalog upsert). */
+  upsert(item: CatalogItem): void {
+    this.#remove(item.sku);
+    const attributes = Object.entries(item.attributes ?? {}).map(
+      ([name, value]) => [`${name}=${value}`, stems(value)] as const,
+    );
+    const words = stems([item.title, item.category, item.brand ?? '', ...Object.values(item.attributes ?? {})].join(' '));
+    this.#items.set(item.sku, { category: item.category, words, attributes });
+    for (const word of words) {
+      let skus = this.#postings.get(word);
+      if (!skus) this.#postings.set(word, (skus = new Set()));
+      skus.add(item.sku);
+    }
+    this.#cache.clear();
+  }
+
+  /** The catalog keys a search for `query` (as typed or normalised) also counts on; empty when it names nothing known. */
+  link(query: string): readonly LinkedKey[] {
+    const normalized = normalizeQuery(query);
+    const cached = this.#cache.get(normalized);
+    if (cached) return cached;
+    const links = this.#resolve(normalized);
+    if (this.#cache.size >= this.#o.cacheSize) this.#cache.clear();
+    this.#cache.set(normalized, links);
+    return links;
+  }
+
+  #resolve(normalized: string): readonly LinkedKey[] {
+    const known = [...stems(normalized)].filter((word) => this.#postings.has(word));
+    if (known.length === 0) return [];
+    const postings = known.map((word) => this.#postings.get(word)!).sort((a, b) => a.size - b.size);
+    const [smallest, ...rest] = postings as [Set<string>, ...Set<string>[]];
+    const matched = [...smallest].filter((sku) => rest.every((set) => set.has(sku))).sort();
+    if (matched.length === 0) return [];
+
+    const queryWords = new Set(known);
+    const links: LinkedKey[] = [];
+    if (matched.length <= this.#o.maxItems) for (const sku of matched) links.push({ dimension: 'sku', key: sku });
+    const categories = new Set<string>();
+    const attributes = new Set<string>();
+    for (const sku of matched) {
+      const item = this.#items.get(sku)!;
+      categories.add(item.category);
+      for (const [key, words] of item.attributes) {
+        if (words.size > 0 && [...words].every((word) => queryWords.has(word))) attributes.add(key);
+      }
+    }
+    if (categories.size <= this.#o.maxCategories) {
+      for (const category of [...categories].sort()) links.push({ dimension: 'category', key: category });
+    }
+    for (const key of [...attributes].sort()) links.push({ dimension: 'attribute', key });
+    return links;
+  }
+
+  #remove(sku: string): void {
+    const old = this.#items.get(sku);
+    if (!old) return;
+    for (const word of old.words) {
+      const skus = this.#postings.get(word);
+      skus?.delete(sku);
+      if (skus?.size === 0) this.#postings.delete(word);
+    }
+    this.#items.delete(sku);
+  }
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { poisson } from '../../src/detect/eval/sampling.js';
+import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../../src/detect/key-model.js';
+import { Rng } from '../../src/sim/random.js';
+
+const STEP = 300_000;
+const T0 = Date.UTC(2025, 0, 6);
+const HOUR = 3_600_000 / STEP;
+const DAY = 24 * HOUR;
+
+interface Window {
+  readonly events: number;
+  readonly actors?: number;
+  readonly anonymous?: number;
+}
+
+/** Steps a fresh model through windows `count(i)` (5-minute tumbling windows). */
+function run(length: number, window: (i: number, rng: Rng) => Window, options: Partial<KeyModelOptions> = {}, seed = 1): KeyStep[] {
+  const model = new KeyModel({ ...DEFAULT_KEY_OPTIONS, ...options });
+  const rng = new Rng(seed);
+  return Array.from({ length }, (_, i) =>
+    model.step({ end: T0 + (i + 1) * STEP, at: T0 + (i + 0.5) * STEP, dtMs: STEP, ...window(i, rng) }),
+  );
+}
+
+const steady = (rate: (i: number) => number) => (i: number, rng: Rng) => ({ events: poisson(rng, rate(i)) });
+const openings = (steps: readonly KeyStep[]) => steps.flatMap((s, i) => (s.opened ? [i] : []));
+const endings = (steps: readonly KeyStep[]) => steps.flatMap((s, i) => (s.status === 'ended' ? [[i, s.endReason] as const] : []));
+
+describe('KeyModel', () => {
+  it('stays quiet on steady Poisson traffic, at any volume', () => {
+    for (const rate of [0.5, 5, 50, 500, 5000]) {
+      const steps = run(3 * DAY, steady(() => rate));
+      expect(openings(steps), `rate ${rate}`).toEqual([]);
+    }
+  });
+
+  it('opens a spike on its second eligible window, dated from the first, and follows it to the end', () => {
+    const onset = DAY;
+    const steps = run(DAY + 4 * HOUR, steady((i) => (i >= onset && i < onset + 10 ? 800 : 200)));
+    expect(openings(steps)).toEqual([onset + 1]);
+    const opened = steps[onset + 1]!;
+    expect(opened).toMatchObject({ status: 'rising', opened: true });
+    expect(opened.spike!.startedAt).toBe(T0 + (onset + 1) * STEP); // the end of the first eligible window
+    expect(steps[onset]!.status).toBeUndefined();
+    expect(steps.slice(onset + 2, onset + 10).some((s) => s.status === 'ongoing')).toBe(true);
+    expect(endings(steps)).toEqual([[onset + 10 + DEFAULT_KEY_OPTIONS.closeAfterWindows - 1, 'faded']]);
+  });
+
+  it('does not flap while a surge fades slowly', () => {
+    const onset = DAY;
+    const rate = (i: number) => {
+      const j = i - onset;
+      if (j < 0) return 200;
+      if (j < 6) return 1000;
+      return 200 + 800 * Math.exp(-(j - 6) / 8); // a long noisy tail
+    };
+    const steps = run(DAY + 6 * HOUR, steady(rate));
+    expect(openings(steps)).toEqual([onset + 1]);
+    expect(endings(steps)).toHaveLength(1);
+  });
+
+  it('calls a spike rising again when it grows a second leg', () => {
+    const onset = DAY;
+    const steps = run(DAY + 3 * HOUR, steady((i) => (i < onset ? 100 : i < onset + 8 ? 400 : i < onset + 16 ? 1200 : 100)));
+    const statuses = steps.slice(onset + 1, onset + 16).map((s) => s.status);
+    const firstOngoing = statuses.indexOf('ongoing');
+    expect(firstOngoing).toBeGreaterThan(0);
+    expect(statuses.slice(firstOngoing)).toContain('rising');
+    expect(openings(steps)).toHaveLength(1);
+  });
+
+  it('ignores a single-window blip', () => {
+    const steps = run(2 * DAY, steady((i) => (i === DAY ? 800 : 200)));
+    expect(openings(steps)).toEqual([]);
+  });
+
+  it('does not call three searches instead of one a trend', () => {
+    const steps = run(2 * DAY, steady((i) => (i >= DAY && i < DAY + 12 ? 6 : 1)));
+    expect(steps[DAY + 2]!.score).toBeGreaterThan(DEFAULT_KEY_OPTIONS.openScore * 0.5);
+    expect(openings(steps)).toEqual([]);
+  });
+
+  it('ends a lasting level shift as a new normal that becomes the baseline', () => {
+    const shift = DAY;
+    const steps = run(3 * DAY, steady((i) => (i < shift ? 100 : 300)));
+    expect(openings(steps)).toEqual([shift + 1]);
+    const [[endedAt, reason]] = endings(steps) as [[number, string]];
+    expect(reason).toBe('new-normal');
+    expect((endedAt - shift) * STEP).toBeLessThanOrEqual(DEFAULT_KEY_OPTIONS.newNormalAfterMs + 4 * STEP);
+    const later = steps[2 * DAY]!;
+    expect(later.expected).toBeGreaterThan(270);
+    expect(later.expected).toBeLessThan(330);
+  });
+
+  it('follows a long surge back down when it ends, and still sees the next one', () => {
+    const rate = (i: number) => (i >= DAY && i < DAY + 3 * HOUR ? 400 : i >= 2 * DAY && i < 2 * DAY + 6 ? 500 : 100);
+    const steps = run(2 * DAY + 4 * HOUR, steady(rate));
+    expect(endings(steps)[0]![1]).toBe('new-normal');
+    expect(steps[DAY + 3 * HOUR + 12]!.expected).toBeLessThan(130);
+    expect(openings(steps)).toEqual([DAY + 1, 2 * DAY + 1]);
+  });
+
+  it('discounts a bot: one shopper adding hundreds of events is not a trend, hundreds of shoppers are', () => {
+    const people = (i: number, rng: Rng, extra: (i: number) => { events: number; actors: number }) => {
+      const shoppers = poisson(rng, 16);
+      const events = shoppers + poisson(rng, 0.25 * shoppers);
+      const add = extra(i);
+      return { events: events + add.events, actors: shoppers + add.actors, anonymous: 0 };
+    };
+    const during = (i: number) => i >= DAY && i < DAY + 6;
+    const bot = run(2 * DAY, (i, rng) => people(i, rng, (j) => (during(j) ? { events: 300, actors: 1 } : { events: 0, actors: 0 })));
+    expect(openings(bot)).toEqual([]);
+    expect(bot[DAY + 2]!.effective).toBeLessThan(40);
+    const crowd = run(2 * DAY, (i, rng) => people(i, rng, (j) => (during(j) ? { events: 300, actors: 133 } : { events: 0, actors: 0 })));
+    expect(openings(crowd)).toEqual([DAY + 1]);
+  });
+
+  it('holds its baseline through an outage, so the restock is not a trend', () => {
+    const rate = (i: number) => (i >= DAY && i < DAY + 12 * HOUR ? 0 : i >= DAY + 12 * HOUR && i < DAY + 13 * HOUR ? 260 : 200);
+    const steps = run(3 * DAY, steady(rate));
+    expect(openings(steps)).toEqual([]);
+    expect(steps[DAY + 11 * HOUR]!.expected).toBeGreaterThan(150);
+    expect(steps.slice(DAY + 2 * HOUR, DAY + 12 * HOUR).every((s) => !s.learned)).toBe(true);
+  });
+
+  it('sees a new key that appears with a burst after the detector has run a while (a breakout)', () => {
+    const model = new KeyModel(DEFAULT_KEY_OPTIONS, true, 500);
+    const step = (i: number, events: number) =>
+      model.step({ end: T0 + (i + 1) * STEP, at: T0 + (i + 0.5) * STEP, dtMs: STEP, events });
+    expect(step(0, 60).opened).toBe(false);
+    expect(step(1, 70)).toMatchObject({ opened: true, status: 'rising' });
+  });
+
+  it('raises its alarm to the open threshold exactly on windows that open or grow a spike', () => {
+    const onset = DAY;
+    const steps = run(DAY + 3 * HOUR, steady((i) => (i < onset ? 100 : i < onset + 3 ? 300 + 300 * (i - onset) : 1000)));
+    const { openScore } = DEFAULT_KEY_OPTIONS;
+    steps.forEach((s) => {
+      const alarming = s.opened || (s.status === 'rising' && !s.opened);
+      if (alarming) expect(s.alarm).toBeGreaterThanOrEqual(openScore);
+      else expect(s.alarm).toBeLessThan(openScore);
+    });
+    expect(steps.filter((s) => s.alarm >= openScore).length).toBeGreaterThanOrEqual(2);
+  });
+});

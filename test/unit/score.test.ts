@@ -1,0 +1,95 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CsvInputError, parseSeriesCsv, scoreFile } from '../../src/cli/score.js';
+import { poisson } from '../../src/detect/eval/sampling.js';
+import { anomalyScore, scoreSeries } from '../../src/detect/series.js';
+import { Rng } from '../../src/sim/random.js';
+
+const STEP = 300_000;
+const T0 = Date.UTC(2024, 2, 1);
+
+/** Two days of 5-minute counts with a daily cycle and, from row `surgeAt`, a x4 surge for 20 rows. */
+function countSeries(surgeAt = 500, rows = 600): number[] {
+  const rng = new Rng(5);
+  return Array.from({ length: rows }, (_, i) => {
+    const hour = ((i * STEP) % 86_400_000) / 3_600_000;
+    const rate = 120 * (1 + 0.5 * Math.cos((2 * Math.PI * (hour - 19)) / 24)) * (i >= surgeAt && i < surgeAt + 20 ? 4 : 1);
+    return poisson(rng, rate);
+  });
+}
+
+const iso = (i: number) => new Date(T0 + i * STEP).toISOString().replace('T', ' ').slice(0, 19);
+
+async function score(lines: readonly string[]): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'trendmon-score-'));
+  const file = join(dir, 'series.csv');
+  await writeFile(file, lines.join('\n') + '\n');
+  let out = '';
+  await scoreFile(file, (chunk) => (out += chunk));
+  return out.trimEnd().split('\n');
+}
+
+describe('trendmon score', () => {
+  it('prints one row per input row, timestamps and values exactly as given, scores in [0, 1]', async () => {
+    const values = countSeries();
+    const input = ['timestamp,value', ...values.map((v, i) => `${iso(i)},${v}`)];
+    const out = await score(input);
+    expect(out[0]).toBe('timestamp,value,anomaly_score');
+    expect(out).toHaveLength(input.length);
+    out.slice(1).forEach((line, i) => {
+      const [timestamp, value, anomaly] = line.split(',');
+      expect(`${timestamp},${value}`).toBe(input[i + 1]);
+      const s = Number(anomaly);
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    });
+  });
+
+  it('scores high only where the spike starts or grows', async () => {
+    const values = countSeries(500);
+    const scores = scoreSeries(values.map((value, i) => ({ ts: T0 + i * STEP, value })));
+    const high = scores.flatMap((s, i) => (s >= 0.5 ? [i] : []));
+    expect(high[0]).toBe(501); // the second surge row confirms it
+    // Then while it keeps making new highs; not on the rest of its plateau, nor before or after.
+    expect(high.every((i) => i >= 500 && i < 510)).toBe(true);
+    expect(Math.max(...scores.slice(0, 500))).toBeLessThan(0.5);
+    expect(Math.max(...scores.slice(510))).toBeLessThan(0.5);
+  });
+
+  it('is causal: each row is scored from that row and earlier rows only', () => {
+    const points = countSeries().map((value, i) => ({ ts: T0 + i * STEP, value }));
+    const full = scoreSeries(points);
+    for (const cut of [1, 2, 13, 300, 502]) expect(scoreSeries(points.slice(0, cut))).toEqual(full.slice(0, cut));
+  });
+
+  it('scores series that are not counts with the plain-value model, from the first such value on', () => {
+    const rng = new Rng(9);
+    const points = Array.from({ length: 800 }, (_, i) => ({
+      ts: T0 + i * STEP,
+      value: -3 + 0.2 * Math.sin(i / 30) + 0.05 * rng.normal() + (i >= 700 && i < 710 ? 1.5 : 0),
+    }));
+    const scores = scoreSeries(points);
+    expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
+    expect(scores.flatMap((s, i) => (s >= 0.5 ? [i] : []))[0]).toBe(701);
+    expect(Math.max(...scores.slice(20, 700))).toBeLessThan(0.5);
+  });
+
+  it('reads ISO-8601 with a zone, "YYYY-MM-DD HH:MM:SS" as UTC, and epoch ms, with or without a header', () => {
+    const rows = parseSeriesCsv(['2024-03-01T10:00:00+02:00,1', '2024-03-01 08:05:00,2', '1709280600000,3'].join('\n'), 'f.csv');
+    expect(rows.map((r) => r.ts)).toEqual([Date.UTC(2024, 2, 1, 8, 0), Date.UTC(2024, 2, 1, 8, 5), 1709280600000]);
+    expect(parseSeriesCsv('time,count\n2024-03-01 08:05:00,2\n', 'f.csv')).toHaveLength(1);
+  });
+
+  it('names the line of a bad row', () => {
+    expect(() => parseSeriesCsv('2024-03-01 08:00:00,1\nyesterday,2\n', 'f.csv')).toThrow(new CsvInputError('f.csv:2: "yesterday" is not a timestamp (ISO-8601, YYYY-MM-DD HH:MM:SS or epoch ms)'));
+    expect(() => parseSeriesCsv('2024-03-01 08:00:00,1\n2024-03-01 08:05:00,NaN\n', 'f.csv')).toThrow(/f\.csv:2: "NaN" is not a finite number/);
+  });
+
+  it('maps alarm strength to 0.5 exactly at the open threshold', () => {
+    expect(anomalyScore(0, 4.5)).toBe(0);
+    expect(anomalyScore(4.5, 4.5)).toBeCloseTo(0.5, 12);
+    expect(anomalyScore(9, 4.5)).toBeCloseTo(1 - 2 ** -4, 12);
+  });
+});
