@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino, type Logger } from 'pino';
-import { asyncScheduler, Subject, tap, type Subscription } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, Subject, tap, type Subscription } from 'rxjs';
 import { AlertManager } from './alerts/manager.js';
 import { createAlertsRouter } from './api/alerts.js';
 import { Auth } from './api/auth.js';
@@ -112,7 +112,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const db = ident(config.clickhouse.database);
     const insert: InsertRows = (table, rows) =>
       clickhouse.insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow' }).then(() => undefined);
+    /** True while the store fails: the ingest is held back, and the windows must not treat that as idleness. */
+    const storeHeld = new BehaviorSubject(false);
     const writer = new BatchWriter({
+      onFailingChange: (failing) => storeHeld.next(failing),
       insert: options.interceptInsert?.(insert) ?? insert,
       maxRows: config.batch.maxRows,
       maxWaitMs: config.batch.maxWaitMs,
@@ -214,6 +217,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         hoppingWindows({
           ...config.windows,
           capacity: { query: config.sketchCapacity, term: config.sketchCapacity },
+          hold: storeHeld,
           scheduler: asyncScheduler,
         }),
         tap((result) => {

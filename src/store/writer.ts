@@ -35,6 +35,8 @@ export interface BatchWriterOptions {
   readonly retryMaxMs?: number;
   readonly onInserted?: (table: string, rows: number, elapsedMs: number) => void;
   readonly onRetry?: (table: string, error: unknown, attempt: number, delayMs: number) => void;
+  /** Called when the store starts failing (true) and when it recovers (false). */
+  readonly onFailingChange?: (failing: boolean) => void;
 }
 
 interface Batch {
@@ -187,12 +189,12 @@ export class BatchWriter {
       const started = performance.now();
       try {
         await this.options.insert(table, rows);
-        this.lastError = undefined;
+        this.setFailure(undefined);
         this.options.onInserted?.(table, rows.length, performance.now() - started);
         return 'stored';
       } catch (error) {
         if (this.options.isRowError?.(error)) return { rowError: error };
-        this.lastError = error;
+        this.setFailure(error);
         if (this.closed) return 'closed';
         const cap = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (attempt - 1));
         const delay = Math.round(Math.random() * cap);
@@ -201,6 +203,12 @@ export class BatchWriter {
         if (this.closed) return 'closed';
       }
     }
+  }
+
+  private setFailure(error: unknown): void {
+    const was = this.lastError !== undefined;
+    this.lastError = error;
+    if (was !== (error !== undefined)) this.options.onFailingChange?.(!was);
   }
 
   private release(rows: number): void {

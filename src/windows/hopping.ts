@@ -27,6 +27,12 @@ export interface HoppingWindowOptions {
    * then within `error` <= events in the window / capacity of the truth.
    */
   readonly capacity?: Partial<Record<Dimension, number>>;
+  /**
+   * While the latest value is true the event clock does not advance with the
+   * scheduler: the source is held back (e.g. the store is down and nothing
+   * is pulled), not idle, and its backlog must not arrive late.
+   */
+  readonly hold?: Observable<boolean>;
   readonly scheduler: SchedulerLike;
 }
 
@@ -204,7 +210,8 @@ const keyWindow = (e: WindowEntry): KeyWindow => ({
  * `sizeMs / slideMs` panes. The event clock is the newest event time seen
  * (capped at the scheduler's clock plus `maxClockSkewMs`), advanced by the
  * scheduler's clock while no newer event arrives, so an idle stream still
- * closes its windows. The watermark is the event clock minus
+ * closes its windows (unless `hold` says the source is held back, not idle).
+ * The watermark is the event clock minus
  * `allowedLatenessMs`; a window is emitted once the watermark passes its end,
  * so out-of-order events within the lateness give the same result as in order.
  * Events for windows already emitted are dropped and counted in `lateEvents`.
@@ -248,7 +255,9 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
       let timer: Subscription | undefined;
       let timerDueAt = Infinity;
 
-      const eventClock = () => clockTs + (scheduler.now() - clockSetAt);
+      /** Set while the source is held back: the scheduler time the hold began. */
+      let heldSince: number | undefined;
+      const eventClock = () => clockTs + ((heldSince ?? scheduler.now()) - clockSetAt);
       /** Sketched keys live only in panes: any pane left means the window is not empty. */
       const hasPanesInWindow = () => panes.size > 0;
 
@@ -293,6 +302,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
         }
         // Re-arm only when the next close became due earlier: the common case,
         // a live stream, keeps one timer per slide instead of one per event.
+        if (heldSince !== undefined) return; // the clock stands still: nothing falls due until the hold ends
         const dueAt = scheduler.now() + Math.max(1, ((nextPane ?? minPane) + 1) * slideMs - watermark);
         if (timer && dueAt >= timerDueAt) return;
         timer?.unsubscribe();
@@ -335,7 +345,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
           // Never backwards: an event older than the running clock leaves it be.
           if (clockCandidate > eventClock()) {
             clockTs = clockCandidate;
-            clockSetAt = now;
+            clockSetAt = heldSince ?? now;
           }
           const pane = Math.floor(obs.ts / slideMs);
           if (pane < (nextPane ?? -Infinity)) {
@@ -362,8 +372,19 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
         },
       });
 
+      const holdSubscription = options.hold?.subscribe((held) => {
+        const now = scheduler.now();
+        if (held && heldSince === undefined) heldSince = now;
+        if (!held && heldSince !== undefined) {
+          clockSetAt += now - heldSince; // the held time does not count
+          heldSince = undefined;
+          advance();
+        }
+      });
+
       return () => {
         timer?.unsubscribe();
+        holdSubscription?.unsubscribe();
         subscription.unsubscribe();
       };
     });

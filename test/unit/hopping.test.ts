@@ -99,6 +99,20 @@ describe('hoppingWindows', () => {
     });
   });
 
+  it('does not advance the clock while the source is held back, so its backlog is not late', () => {
+    const ts = scheduler();
+    ts.run(({ hot, expectObservable }) => {
+      // x@0 arrives; the source is held from 5 to 55 (store down, nothing pulled);
+      // then its backlog, x@8 and x@15, arrives at 56 and is on time.
+      const source = hot('a 55ms (bc) 30ms |', { a: obs('x', 0), b: obs('x', 8), c: obs('x', 15) });
+      const hold = hot('5ms t 49ms f', { t: true, f: false });
+      const out = source.pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 2, hold, scheduler: ts }), map(summary));
+      // Without the hold 0-10 would have closed at 12 and x@8 been late; held, it closes
+      // when the backlog's x@15 moves the clock, at 56, with x@8 in it.
+      expectObservable(out).toBe('56ms a 6ms b 9ms c 9ms d 6ms |', { a: '0-10 x=2', b: '10-20 x=1', c: '20-30 ', d: '30-40 ' });
+    });
+  });
+
   it('goes quiet after a run of empty windows and resumes with events', () => {
     const ts = scheduler();
     const ends: number[] = [];

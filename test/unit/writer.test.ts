@@ -75,6 +75,7 @@ describe('BatchWriter', () => {
     let failures = 3;
     const inserted: number[] = [];
     const retries: number[] = [];
+    const transitions: boolean[] = [];
     const writer = new BatchWriter({
       insert: async (_t, rows) => {
         if (failures-- > 0) throw new Error('store down');
@@ -86,6 +87,7 @@ describe('BatchWriter', () => {
       retryInitialMs: 5,
       retryMaxMs: 20,
       onRetry: (_t, _e, attempt) => retries.push(attempt),
+      onFailingChange: (failing) => transitions.push(failing),
     });
     for (let i = 0; i < 4; i++) writer.add('t', { i });
     let ready = false;
@@ -98,6 +100,7 @@ describe('BatchWriter', () => {
     expect(writer.failing).toBe(false);
     expect(inserted).toEqual([0, 1, 2, 3]);
     expect(retries).toEqual([1, 2, 3]);
+    expect(transitions).toEqual([true, false]);
   });
 
   it('keeps tables apart and refuses rows after close', async () => {
