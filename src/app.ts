@@ -16,6 +16,7 @@ import { Auth } from './api/auth.js';
 import { createHttpApp, type Readiness } from './api/http.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/index.js';
+import { SearchLinker } from './detect/linking.js';
 import { detectSpikes, type Detection } from './detect/detector.js';
 import type { Spike, TrendEvent } from './domain.js';
 import { LiveCounters } from './feed/counters.js';
@@ -137,7 +138,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(() => clearInterval(bufferedGauge));
 
     // The catalog table follows the in-memory catalog: the rollups join it for category and attributes.
-    const catalog = new Catalog({ onUpsert: (item) => writer.add('catalog', catalogRow(item, Date.now())) });
+    // Searches lead sales: each search also counts on the catalog keys it names.
+    const linker = new SearchLinker();
+    const catalog = new Catalog({
+      onUpsert: (item) => {
+        linker.upsert(item);
+        writer.add('catalog', catalogRow(item, Date.now()));
+      },
+    });
+    const links = (query: string) => linker.link(query);
     if (config.catalogPath) log.info({ items: await catalog.loadFile(config.catalogPath) }, 'catalog loaded');
     catalog.follow(nc, (problem) => log.warn({ problem }, 'catalog item rejected'));
     closers.push(() => catalog.stop());
@@ -225,7 +234,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           metrics.windowKeys.set(result.keys.length);
           metrics.lateEvents.inc(result.lateEvents);
         }),
-        detectSpikes({ warmupWindows: config.windows.sizeMs / config.windows.slideMs }),
+        detectSpikes({ warmupWindows: config.windows.sizeMs / config.windows.slideMs, linker }),
       )
       .subscribe({
         next: onDetection,
@@ -235,7 +244,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
 
     const count = (event: TrendEvent) => {
       alerts.observeEvent(event);
-      for (const observation of observe(event, catalog.lookup)) observations.next(observation);
+      for (const observation of observe(event, catalog.lookup, links)) observations.next(observation);
     };
     const ingest = new Ingest({
       nc,

@@ -58,8 +58,15 @@ export function queryTerms(normalized: string): string[] {
   return [...terms];
 }
 
+/**
+ * The catalog keys a normalised search query speaks for (see
+ * src/detect/linking.ts): the search is counted on them too, as a `search`
+ * signal, so searches lift items, categories and attributes before sales move.
+ */
+export type SearchLinks = (normalizedQuery: string) => readonly { readonly dimension: Dimension; readonly key: string }[];
+
 /** Every observation one event contributes, across all dimensions. */
-export function observe(event: TrendEvent, catalog: CatalogLookup): Observation[] {
+export function observe(event: TrendEvent, catalog: CatalogLookup, links?: SearchLinks): Observation[] {
   const out: Observation[] = [];
   const { ts } = event;
   const bit = actorBit(event.user ?? (event.kind === 'sale' ? undefined : event.session));
@@ -70,6 +77,7 @@ export function observe(event: TrendEvent, catalog: CatalogLookup): Observation[
     const query = normalizeQuery(event.query);
     push('query', query);
     for (const term of queryTerms(query)) push('term', term);
+    if (links) for (const link of links(query)) push(link.dimension, link.key);
   } else {
     const item = catalog(event.sku);
     const units = event.kind === 'sale' ? event.qty : 0;

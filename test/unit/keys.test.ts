@@ -33,6 +33,15 @@ describe('keys', () => {
     expect(observe({ kind: 'view', id: '1', ts: 5, sku: 'NEW' }, lookup).map((o) => o.dimension)).toEqual(['sku']);
   });
 
+  it('counts a search on the catalog keys it links to, as a search signal', () => {
+    const links = (q: string) => (q === 'linen midi dress' ? [{ dimension: 'sku' as const, key: 'S1' }, { dimension: 'attribute' as const, key: 'material=linen' }] : []);
+    const obs = observe({ kind: 'search', id: '1', ts: 5, query: 'Linen Midi Dress' }, lookup, links);
+    expect(obs.filter((o) => o.dimension === 'sku' || o.dimension === 'attribute').map((o) => `${o.dimension}:${o.key}:${o.signal}`)).toEqual([
+      'sku:S1:search',
+      'attribute:material=linen:search',
+    ]);
+  });
+
   it('turns a search into query and term observations', () => {
     const obs = observe({ kind: 'search', id: '1', ts: 5, query: 'Linen  DRESS' }, lookup);
     expect(obs.map((o) => `${o.dimension}:${o.key}`)).toEqual(['query:linen dress', 'term:linen', 'term:dress']);
