@@ -27,7 +27,8 @@ export interface ExactlyOnceFigures {
  * invalid published, and the live sku window counts == the true counts.
  */
 export async function expectExactlyOnce(nc: NatsConnection, app: TestApp, workload: FaultWorkload): Promise<ExactlyOnceFigures> {
-  const consumer = await jetstream(nc).consumers.get('TRENDMON_EVENTS', 'trendmon-ingest');
+  // Right after a NATS restart JetStream may still be recovering its streams.
+  const consumer = await eventually(() => jetstream(nc).consumers.get('TRENDMON_EVENTS', 'trendmon-ingest'), 60_000, 500);
   await eventually(async () => {
     const info = await consumer.info();
     return info.num_pending === 0 && info.num_ack_pending === 0;
