@@ -110,13 +110,13 @@ const newPaneEntry = (dimension: Dimension, key: string): PaneEntry => ({
 });
 
 /** Linear counting: distinct items from the share of empty buckets. */
-function estimateActors(actorPanes: readonly number[] | undefined): number {
-  if (!actorPanes) return 0;
-  let empty = 0;
-  for (const panes of actorPanes) if (panes === 0) empty++;
-  if (empty === actorPanes.length) return 0;
-  const m = actorPanes.length;
-  return Math.round(-m * Math.log(Math.max(empty, 0.5) / m));
+/** The buckets in which some pane of the window saw a shopper. */
+function maskOf(actorPanes: readonly number[] | undefined): number {
+  let mask = 0;
+  actorPanes?.forEach((panes, bit) => {
+    if (panes > 0) mask |= 1 << bit;
+  });
+  return mask;
 }
 
 function addPane(window: Map<string, WindowEntry>, id: string, pane: PaneEntry, sign: 1 | -1): void {
@@ -178,20 +178,11 @@ function mergeSketches(panes: readonly Pane[], dimension: Dimension, capacity: n
     }
   }
   const top = [...merged.values()].sort((a, b) => b.events - a.events).slice(0, capacity);
-  return top.map((e) => ({
-    dimension,
-    key: e.key,
-    events: e.events,
-    units: e.units,
-    revenue: Math.round(e.revenue * 100) / 100,
-    bySignal: { search: e.search, view: e.view, sale: e.sale },
-    error: e.error,
-    actors: estimateFromMask(e.actorMask),
-    anonymous: e.anonymous,
-  }));
+  return top.map((e) => keyWindow(e, e.actorMask));
 }
 
-const keyWindow = (e: WindowEntry): KeyWindow => ({
+/** What the window reports for a key, from its counts and the buckets its shoppers fell in. */
+const keyWindow = (e: Omit<PaneEntry, 'actorMask'>, actorMask: number): KeyWindow => ({
   dimension: e.dimension,
   key: e.key,
   events: e.events,
@@ -199,7 +190,7 @@ const keyWindow = (e: WindowEntry): KeyWindow => ({
   revenue: Math.round(e.revenue * 100) / 100,
   bySignal: { search: e.search, view: e.view, sale: e.sale },
   error: e.error,
-  actors: estimateActors(e.actorPanes),
+  actors: estimateFromMask(actorMask),
   anonymous: e.anonymous,
 });
 
@@ -274,7 +265,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
         nextPane = index + 1;
         const end = nextPane * slideMs;
         const keys: KeyWindow[] = [];
-        for (const entry of window.values()) keys.push(keyWindow(entry));
+        for (const entry of window.values()) keys.push(keyWindow(entry, maskOf(entry.actorPanes)));
         if (sketchedDimensions.length > 0) {
           const inWindow: Pane[] = [];
           for (let i = index - panesPerWindow + 1; i <= index; i++) {
