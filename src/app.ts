@@ -206,6 +206,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         }),
     );
     closers.push(() => feed.close());
+    // Alerts reach the wall as they fire, change and resolve; snapshots carry the full list.
+    alerts.onChange((alert) => feed.broadcast({ type: 'alert', ...alert }));
 
     /** While replaying stored history the detector rebuilds its state without side effects. */
     let replaying = false;

@@ -22,6 +22,7 @@ import type { Detection } from '../detect/detector.js';
 import type { TrendEvent } from '../domain.js';
 import type { AlertView } from '../feed/protocol.js';
 import type { CatalogLookup } from '../windows/keys.js';
+import { AlertChanges } from './changes.js';
 import { Dispatcher, type Notification } from './dispatcher.js';
 import { RuleEvaluator, type Alert } from './evaluate.js';
 import { alertFacts, alertRow, suppressedRow, type AlertRow } from './history.js';
@@ -121,6 +122,8 @@ export class AlertManager {
   private readonly shop = new ShopRates();
   private readonly evaluator: RuleEvaluator;
   private readonly dispatcher: Dispatcher<Alert>;
+  private readonly changes = new AlertChanges();
+  private listener: ((alert: AlertView) => void) | undefined;
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -176,7 +179,15 @@ export class AlertManager {
 
   /** Every detection: alerts open, follow their spikes, and resolve. */
   onDetection(detection: Detection): void {
-    for (const alert of this.evaluator.step(detection)) this.dispatcher.upsert(alert);
+    for (const alert of this.evaluator.step(detection)) this.upsert(alert);
+  }
+
+  /**
+   * Tells `listener` (one; a second call replaces it) when an alert fires,
+   * changes materially or resolves (see changes.ts): the wall's live feed.
+   */
+  onChange(listener: (alert: AlertView) => void): void {
+    this.listener = listener;
   }
 
   /** Alerts firing now, biggest projected 7-day demand first. */
@@ -256,8 +267,16 @@ export class AlertManager {
     this.config = config;
     const resolved = this.evaluator.configure(this.evaluatorSettings());
     this.dispatcher.configure(config.route, config.inhibitRules);
-    for (const alert of resolved) this.dispatcher.upsert(alert);
+    for (const alert of resolved) this.upsert(alert);
     await this.serveReceivers();
+  }
+
+  private upsert(alert: Alert): void {
+    this.dispatcher.upsert(alert);
+    if (!this.listener) return;
+    // Viewed after the dispatcher has it, so its muting is current.
+    const view = this.view(alert);
+    if (this.changes.changed(view)) this.listener(view);
   }
 
   private evaluatorSettings() {

@@ -103,10 +103,9 @@ export interface AlertView {
 }
 
 /**
- * An alert started firing or resolved. Not yet part of FeedMessage nor
- * sent: it joins the union together with the wall's handler for it
- * (web/src/state.ts switches over every message type). Until then the wall
- * gets alerts in each snapshot.
+ * An alert fired, changed in a way a viewer would notice (its rounded
+ * demand line, or whether it is muted), or resolved. Between messages the
+ * wall keeps what it was last told; every snapshot carries the full list.
  */
 export interface AlertMessage extends AlertView {
   readonly type: 'alert';
@@ -117,6 +116,7 @@ export type FeedMessage =
   | SpikeMessage
   | RankingMessage
   | CountersMessage
-  | HeartbeatMessage;
+  | HeartbeatMessage
+  | AlertMessage;
 
 export type FeedMessageType = FeedMessage['type'];

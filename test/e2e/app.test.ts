@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeedMessage, SpikeMessage } from '../../src/feed/protocol.js';
+import type { AlertMessage, FeedMessage, SpikeMessage } from '../../src/feed/protocol.js';
 import { createTraffic, generateCatalog, runSimulation } from '../../src/sim/index.js';
 import { eventually, spawnTestApp, type ChildApp } from '../helpers/app.js';
 import { openWall } from '../helpers/browser.js';
@@ -69,12 +69,19 @@ describe('end to end: NATS -> windows -> detector -> ClickHouse + WebSocket -> w
     expect(spike.title).toBe(catalog.find((item) => item.sku === SURGING_SKU)!.title);
     await eventually(() => messages.some((m) => m.type === 'ranking' && m.entries.some((e) => e.key === SURGING_SKU)));
     await eventually(() => messages.some((m) => m.type === 'counters' && m.eventsPerSec > 0));
+    // The default rules alert on every spike: the wall hears of the alert as it fires.
+    const alert = await eventually(() =>
+      messages.find((m): m is AlertMessage => m.type === 'alert' && m.dimension === 'sku' && m.key === SURGING_SKU),
+    );
+    expect(alert).toMatchObject({ status: 'firing', title: spike.title, startsAt: spike.startedAt });
+    expect(alert.demand.summary).toMatch(/units\/7 d/);
   });
 
   it('stores the spike and every event in ClickHouse', async () => {
     const rows = await eventually(async () => {
       const found = await app.sql<{ status: string }>(
-        `SELECT status FROM trendmon.spikes WHERE dimension = 'sku' AND key = '${SURGING_SKU}'`,
+        // Oldest first: the spike opened rising, and may have moved on by now.
+        `SELECT status FROM trendmon.spikes WHERE dimension = 'sku' AND key = '${SURGING_SKU}' ORDER BY updated_at`,
       );
       return found.length > 0 ? found : undefined;
     });

@@ -13,8 +13,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
 import { FeedServer, type FeedServerOptions } from '../../src/feed/server.js';
-import { openWall, type WallPage } from '../helpers/browser.js';
-import { apparelStory, snapshot, spike } from '../helpers/spikes.js';
+import { RESOLVED_ALERT_MS } from '../../web/src/state.js';
+import { openWall, type OpenWallOptions, type WallPage } from '../helpers/browser.js';
+import { alertView, apparelStory, COUNTERS, snapshot, spike } from '../helpers/spikes.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const distWeb = join(repoRoot, 'dist/web');
@@ -83,11 +84,21 @@ const HAT = spike({
   trendScore: 0,
 });
 const BOARD: readonly SpikeView[] = [DRESS, LINEN_QUERY, SAGE, DRESSES, HAT];
+const DRESS_ALERT = alertView({ key: 'SKU-10482', title: 'Linen midi dress', category: 'dresses', pctAbove: 312 });
+const SAGE_ALERT = alertView({
+  key: 'color=sage',
+  dimension: 'attribute',
+  pctAbove: 154,
+  week: { extra: 5200, low: 3900, high: 7400 },
+});
 
 const rowKeys = (page: Page) =>
   page.$$eval('[data-testid="wall-row"]', (rows) => rows.map((row) => (row as HTMLElement).dataset.key));
 const testId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 const row = (page: Page, key: string) => page.locator(`[data-testid="wall-row"][data-key="${key}"]`);
+const alertKeys = (page: Page) =>
+  page.$$eval('[data-testid="alert"]', (cards) => cards.map((card) => (card as HTMLElement).dataset.key));
+const alertCard = (page: Page, key: string) => page.locator(`[data-testid="alert"][data-key="${key}"]`);
 
 async function waitLive(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid="conn-state"][data-state="live"]');
@@ -111,8 +122,8 @@ describe('live wall', { timeout: 60_000 }, () => {
   let current = snapshot(BOARD);
   let wall: WallPage | undefined;
 
-  const open = async (query = '') => {
-    wall = await openWall(server.url, query);
+  const open = async (query = '', options?: OpenWallOptions) => {
+    wall = await openWall(server.url, query, options);
     return wall.page;
   };
   const broadcast = (message: FeedMessage) => server.feed.broadcast(message);
@@ -334,6 +345,121 @@ describe('live wall', { timeout: 60_000 }, () => {
     }
   });
 
+  it('shows new normal, driving signals and what a search links to', async () => {
+    const settled = { ...HAT, key: 'SKU-55120', spikeId: 'sku:SKU-55120:1', title: 'Linen shirt', endReason: 'new-normal' as const };
+    current = snapshot([
+      { ...DRESS, drivenBy: ['search', 'view'] },
+      { ...LINEN_QUERY, linkedTo: ['sku:SKU-10482', 'category:dresses', 'attribute:color=sage'] },
+      SAGE,
+      { ...HAT, endReason: 'faded' },
+      settled,
+    ]);
+    const page = await open();
+    await waitLive(page);
+
+    await expect.poll(() => row(page, 'SKU-55120').locator('.row-badge').textContent()).toBe('new normal');
+    expect(await row(page, 'SKU-55120').getAttribute('data-status')).toBe('ended');
+    // One that faded is simply ended.
+    expect(await row(page, 'SKU-41290').locator('.row-badge').textContent()).toBe('ended');
+    expect(await row(page, 'linen dress').locator('.row-meta').textContent()).toBe('Search · → SKU-10482, dresses, color: sage');
+    expect(await row(page, 'SKU-10482').locator('.drivers-lead').textContent()).toBe('driven by search + view');
+    // Without drivenBy, the largest share.
+    expect(await row(page, 'color=sage').locator('.drivers-lead').textContent()).toBe('search 50%');
+  });
+
+  it('shows the snapshot\'s alerts for planners', async () => {
+    current = snapshot(BOARD, COUNTERS, [SAGE_ALERT, { ...DRESS_ALERT, silencedBy: ['changeover'] }]);
+    const page = await open();
+    await waitLive(page);
+
+    await testId(page, 'alerts').waitFor();
+    expect(await alertKeys(page)).toEqual(['color=sage', 'SKU-10482']);
+    expect(await testId(page, 'alerts-count').textContent()).toBe('2');
+    const dress = alertCard(page, 'SKU-10482');
+    expect(await dress.locator('.alert-title').textContent()).toBe('Linen midi dress');
+    expect(await dress.locator('.alert-meta').textContent()).toMatch(/^SKU-10482 · dresses · factory porto · since \d\d:\d\d$/);
+    expect(await dress.locator('.alert-summary').textContent()).toBe(
+      '"Linen midi dress" (SKU-10482, dresses) is taking off: +312% vs baseline, score 9.4',
+    );
+    expect(await dress.locator('[data-testid="alert-demand"]').textContent()).toBe('+1,800 units/7 d (1,200–2,500)');
+    expect(await dress.locator('[data-testid="alert-badge"]').textContent()).toBe('silenced');
+    const sage = alertCard(page, 'color=sage');
+    expect(await sage.locator('.alert-title').textContent()).toBe('color: sage');
+    expect(await sage.locator('.alert-meta').textContent()).toMatch(/^Attribute · factory porto · since /);
+    expect(await sage.locator('[data-testid="alert-badge"]').isHidden()).toBe(true);
+  });
+
+  it('adds, updates and retires alerts from alert messages without moving the board', async () => {
+    current = snapshot(BOARD, COUNTERS, [DRESS_ALERT]);
+    // Fake timers, so a resolved alert's stay can be skipped rather than waited out.
+    const page = await open('', { beforeLoad: (p) => p.clock.install() });
+    await waitLive(page);
+    await testId(page, 'alerts').waitFor();
+    const topRow = async () => {
+      const box = await row(page, 'SKU-10482').boundingBox();
+      return box && [Math.round(box.y), Math.round(box.height)];
+    };
+    const top = await topRow();
+
+    broadcast({ type: 'alert', ...SAGE_ALERT });
+    // Bigger projected demand: first.
+    await expect.poll(() => alertKeys(page)).toEqual(['color=sage', 'SKU-10482']);
+    expect(await testId(page, 'alerts-count').textContent()).toBe('2');
+
+    broadcast({ type: 'alert', ...DRESS_ALERT, demand: { ...DRESS_ALERT.demand, next7d: { baseline: 980, extra: 2340, low: 1700, high: 3100 } }, inhibitedBy: ['fp-dresses'] });
+    const dress = alertCard(page, 'SKU-10482');
+    await expect.poll(() => dress.locator('[data-testid="alert-demand"]').textContent()).toBe('+2,300 units/7 d (1,700–3,100)');
+    expect(await dress.locator('[data-testid="alert-badge"]').textContent()).toBe('inhibited');
+
+    broadcast({ type: 'alert', ...SAGE_ALERT, status: 'resolved', endsAt: Date.now(), demand: { ...SAGE_ALERT.demand, next7d: { baseline: 980, extra: 0, low: 0, high: 40 } } });
+    const sage = alertCard(page, 'color=sage');
+    await expect.poll(() => sage.getAttribute('data-status')).toBe('resolved');
+    expect(await sage.locator('[data-testid="alert-badge"]').textContent()).toBe('resolved');
+    // It keeps its place while it stays, and is no longer counted as firing.
+    expect(await alertKeys(page)).toEqual(['color=sage', 'SKU-10482']);
+    expect(await testId(page, 'alerts-count').textContent()).toBe('1');
+
+    await page.clock.fastForward(RESOLVED_ALERT_MS + 1_000);
+    await expect.poll(() => alertKeys(page)).toEqual(['SKU-10482']);
+    // Gone by itself, not by a reconnect (the server's snapshot still has it firing).
+    expect(await testId(page, 'conn-state').getAttribute('data-state')).toBe('live');
+
+    broadcast({ type: 'alert', ...DRESS_ALERT, status: 'resolved', endsAt: Date.now() });
+    await expect.poll(() => dress.getAttribute('data-status')).toBe('resolved');
+    await page.clock.fastForward(RESOLVED_ALERT_MS + 1_000);
+    await testId(page, 'alerts').waitFor({ state: 'hidden' });
+    // The panel came and went; the rows never moved.
+    expect(await topRow()).toEqual(top);
+  });
+
+  it('makes room for alerts from the bottom of the board, rows keeping their size', async () => {
+    const story = apparelStory();
+    current = { ...story.snapshot, alerts: [] };
+    const page = await open();
+    await waitLive(page);
+    for (const ranking of story.rankings) broadcast(ranking);
+    await expect.poll(() => rowKeys(page)).toHaveLength(10);
+    await settle(page);
+    // To the pixel: the grid's fractional tracks may round a 64th of a pixel differently.
+    const boxes = () =>
+      page.$$eval('[data-testid="wall-row"]', (rows) =>
+        rows.slice(0, 8).map((r) => {
+          const { top, height } = r.getBoundingClientRect();
+          return [Math.round(top), Math.round(height)];
+        }),
+      );
+    const before = await boxes();
+
+    broadcast({ type: 'alert', ...DRESS_ALERT });
+    await testId(page, 'alerts').waitFor();
+    await expect.poll(() => rowKeys(page)).toHaveLength(8);
+    await settle(page);
+    expect(await boxes()).toEqual(before);
+    const lastRow = await page.locator('[data-testid="wall-row"]').last().boundingBox();
+    const panel = await testId(page, 'alerts').boundingBox();
+    expect(panel!.y).toBeGreaterThan(lastRow!.y + lastRow!.height);
+  });
+
   it('fits a populated board on 1920x1080 and 4K screens', async () => {
     const story = apparelStory();
     current = story.snapshot;
@@ -341,15 +467,23 @@ describe('live wall', { timeout: 60_000 }, () => {
     await waitLive(page);
     for (const ranking of story.rankings) broadcast(ranking);
     broadcast({ type: 'counters', serverTime: Date.now(), ...story.counters });
-    await expect.poll(() => rowKeys(page)).toHaveLength(10);
+    // Two row slots went to the alerts panel.
+    await expect.poll(() => rowKeys(page)).toHaveLength(8);
+    expect(await alertKeys(page)).toEqual(['SKU-10482', 'SKU-33107']);
+    expect(await testId(page, 'alerts-count').textContent()).toBe('3');
     await settle(page);
 
     const overflow = () =>
       page.evaluate(() => {
         const root = document.documentElement;
-        const clipped = [...document.querySelectorAll<HTMLElement>('.row-pct, .row-volume, .counter-value')].filter(
-          (el) => el.scrollWidth > el.clientWidth + 1,
+        const clipped = [
+          ...document.querySelectorAll<HTMLElement>('.row-pct, .row-volume, .counter-value, .drivers-lead, .alert-title, .alert-meta, .alert-demand'),
+        ].filter((el) => el.scrollWidth > el.clientWidth + 1);
+        // A card or the panel's head cut at the bottom loses its last line.
+        const cut = [...document.querySelectorAll<HTMLElement>('.alert, .alerts-head')].filter(
+          (el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1,
         );
+        clipped.push(...cut);
         return {
           scrolls: root.scrollHeight > innerHeight || root.scrollWidth > innerWidth,
           clipped: clipped.map((el) => el.textContent),

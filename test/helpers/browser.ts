@@ -34,19 +34,24 @@ export interface WallPage {
   close(): Promise<void>;
 }
 
+export interface OpenWallOptions {
+  /** Default 1920x1080. */
+  readonly viewport?: { width: number; height: number };
+  /** Runs before the wall loads, e.g. `page.clock.install()`: fake timers must be in place before the page's own. */
+  readonly beforeLoad?: (page: Page) => Promise<void>;
+}
+
 /**
  * Opens the wall at `baseUrl` with an optional query (`?board=query` or
  * `board=query`) in a fresh browser with a 1920x1080 screen and a fixed
  * locale, so formatted numbers are predictable.
  */
-export async function openWall(
-  baseUrl: string,
-  query = '',
-  viewport = { width: 1920, height: 1080 },
-): Promise<WallPage> {
+export async function openWall(baseUrl: string, query = '', options: OpenWallOptions = {}): Promise<WallPage> {
   const browser = await launchChromium();
   try {
+    const viewport = options.viewport ?? { width: 1920, height: 1080 };
     const page = await browser.newPage({ viewport, locale: 'en-US', timezoneId: 'UTC' });
+    await options.beforeLoad?.(page);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {

@@ -3,10 +3,12 @@
  * sparkline survives re-ranking; moves are animated FLIP-style (measure,
  * reorder, then slide each row from where it was).
  */
-import type { Signal } from '../../src/domain.js';
+import type { Dimension, Signal } from '../../src/domain.js';
 import type { SpikeView } from '../../src/feed/protocol.js';
+import { cell, h, setText } from './dom.js';
 import {
   DIMENSION_LABELS,
+  displayKey,
   formatClock,
   formatCompact,
   formatDuration,
@@ -15,7 +17,7 @@ import {
 import { Sparkline, type SparkColors } from './sparkline.js';
 import type { WallState } from './state.js';
 
-/** Rows on screen; the stylesheet sizes them to fill the board exactly. */
+/** Row slots on screen; the stylesheet sizes them to fill the board exactly. */
 export const BOARD_ROWS = 10;
 
 /** How long a newly arrived spike glows. */
@@ -25,19 +27,31 @@ const SIGNALS: readonly Signal[] = ['search', 'view', 'sale'];
 
 export class BoardView {
   private readonly rows = new Map<string, Row>();
+  private shown = BOARD_ROWS;
 
   constructor(
+    board: HTMLElement,
     private readonly list: HTMLElement,
     private readonly empty: HTMLElement,
     private readonly colors: SparkColors,
     private readonly animate: boolean,
   ) {
-    list.style.setProperty('--rows', String(BOARD_ROWS));
+    board.style.setProperty('--rows', String(BOARD_ROWS));
+    this.reserve(0);
+  }
+
+  /**
+   * Leaves the bottom `slots` row slots to another panel (the alerts). The
+   * slots keep their size, so the rows above neither move nor resize.
+   */
+  reserve(slots: number): void {
+    this.shown = BOARD_ROWS - slots;
+    this.list.style.setProperty('--span', String(this.shown));
   }
 
   /** Shows the top of `spikes` (already filtered for this board). */
   render(spikes: readonly SpikeView[], state: WallState, now: number): void {
-    const visible = spikes.slice(0, BOARD_ROWS);
+    const visible = spikes.slice(0, this.shown);
     const before = new Map<Row, number>();
     for (const row of this.rows.values()) {
       before.set(row, row.el.getBoundingClientRect().top);
@@ -123,14 +137,17 @@ class Row {
     data.key = spike.key;
     data.dimension = spike.dimension;
     data.status = spike.status;
+    if (spike.endReason) data.endReason = spike.endReason;
+    else delete data.endReason;
 
     setText(this.rank, String(rank));
-    setText(this.title, spike.title ?? displayKey(spike));
+    setText(this.title, spike.title ?? displayKey(spike.dimension, spike.key));
     setText(this.meta, meta(spike));
     setText(this.pct, formatPctAbove(spike.pctAbove));
     setText(this.volume, formatCompact(spike.volume));
     setText(this.expected, `vs ${formatCompact(spike.expected)} expected`);
-    setText(this.badge, spike.status);
+    // A spike that stayed up became the baseline: demand is higher for good, unlike one that faded.
+    setText(this.badge, spike.status === 'ended' && spike.endReason === 'new-normal' ? 'new normal' : spike.status);
     setText(
       this.when,
       spike.status === 'ended' && spike.endedAt !== undefined
@@ -152,9 +169,12 @@ class Row {
       const part = this.barParts[i];
       if (part) part.style.flexGrow = String(share);
     });
+    // The detector's own reading of which signals carry the surge beats the
+    // biggest share: a sku's views can outnumber searches while searches surge.
     const leadIndex = shares.indexOf(Math.max(...shares));
     const lead = SIGNALS[leadIndex];
-    setText(this.lead, total > 0 && lead ? `${lead} ${Math.round((shares[leadIndex] ?? 0) * 100)}%` : '');
+    if (spike.drivenBy?.length) setText(this.lead, `driven by ${spike.drivenBy.join(' + ')}`);
+    else setText(this.lead, total > 0 && lead ? `${lead} ${Math.round((shares[leadIndex] ?? 0) * 100)}%` : '');
     this.bar.title = SIGNALS.map((s, i) => `${s} ${Math.round((shares[i] ?? 0) * 100)}%`).join(' · ');
   }
 
@@ -189,38 +209,17 @@ class Row {
   }
 }
 
-/** The key as people say it: queries in quotes, `color=sage` as `color: sage`. */
-function displayKey(spike: SpikeView): string {
-  switch (spike.dimension) {
-    case 'query':
-    case 'term':
-      return `“${spike.key}”`;
-    case 'attribute':
-      return spike.key.replace('=', ': ');
-    default:
-      return spike.key;
-  }
-}
-
+/** `Product · SKU-10482 · dresses`; a search also names what it is about: `Search · → SKU-10482, dresses`. */
 function meta(spike: SpikeView): string {
   const parts = [DIMENSION_LABELS[spike.dimension]];
   if (spike.title !== undefined) parts.push(spike.key);
   if (spike.category !== undefined) parts.push(spike.category);
+  if (spike.linkedTo?.length) parts.push(`→ ${spike.linkedTo.map(linkName).join(', ')}`);
   return parts.join(' · ');
 }
 
-function h(tag: string, className: string): HTMLElement {
-  const el = document.createElement(tag);
-  el.className = className;
-  return el;
-}
-
-function cell(className: string, ...children: HTMLElement[]): HTMLElement {
-  const el = h('div', className);
-  el.append(...children);
-  return el;
-}
-
-function setText(el: HTMLElement, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
+/** `sku:SKU-10482` -> `SKU-10482`, `attribute:color=sage` -> `color: sage`. */
+function linkName(link: string): string {
+  const colon = link.indexOf(':');
+  return displayKey(link.slice(0, colon) as Dimension, link.slice(colon + 1));
 }

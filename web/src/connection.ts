@@ -24,6 +24,7 @@ const MESSAGE_TYPES: ReadonlySet<string> = new Set<FeedMessageType>([
   'ranking',
   'counters',
   'heartbeat',
+  'alert',
 ]);
 
 export class FeedConnection {

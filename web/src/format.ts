@@ -53,6 +53,19 @@ export function formatSpan(ms: number): string {
   return `${Math.round(ms / 1_000)} s`;
 }
 
+/** A key as people say it: searches in quotes, `color=sage` as `color: sage`. */
+export function displayKey(dimension: Dimension, key: string): string {
+  switch (dimension) {
+    case 'query':
+    case 'term':
+      return `“${key}”`;
+    case 'attribute':
+      return key.replace('=', ': ');
+    default:
+      return key;
+  }
+}
+
 export const DIMENSION_LABELS: Readonly<Record<Dimension, string>> = {
   sku: 'Product',
   query: 'Search',
@@ -71,3 +84,11 @@ export const DIMENSION_BOARDS: Readonly<Record<Dimension, string>> = {
   attribute: 'Attributes',
   region: 'Regions',
 };
+
+const units = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const unitsRounded = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 2 });
+
+/** `1,800`: two significant digits from 100 up, as alert projections are rounded server-side. */
+export function formatUnits(value: number): string {
+  return value < 100 ? units.format(value) : unitsRounded.format(value);
+}

@@ -3,6 +3,7 @@
  * Messages are folded into state as they arrive, but the screen is redrawn
  * at most once per animation frame, however fast the feed talks.
  */
+import { ALERT_SLOTS, AlertsPanel } from './alerts.js';
 import { BoardView } from './board.js';
 import { FeedConnection, feedUrl } from './connection.js';
 import { CounterStrip } from './counters.js';
@@ -38,7 +39,19 @@ const header = new Header({
   window: byId('window-info'),
   clock: byId('clock'),
 });
-const board = new BoardView(byId('board-rows'), byId('empty-state'), sparkColors(document.documentElement), animate);
+const board = new BoardView(
+  byId('board'),
+  byId('board-rows'),
+  byId('empty-state'),
+  sparkColors(document.documentElement),
+  animate,
+);
+const alerts = new AlertsPanel({
+  root: byId('alerts'),
+  list: byId('alerts-list'),
+  count: byId('alerts-count'),
+  note: byId('alerts-note'),
+});
 const money = compactMoney(options.currency);
 const counters = new CounterStrip(
   byId('counters'),
@@ -58,7 +71,7 @@ window.__wallStats = stats;
 
 let currentBoard: Board = options.board;
 let lastMessageAt: number | undefined;
-const dirty = { board: true, counters: false, header: true };
+const dirty = { board: true, counters: false, header: true, alerts: true };
 let frameRequested = false;
 
 function requestFrame(): void {
@@ -74,12 +87,17 @@ function frame(now: number): void {
     header.setBoard(currentBoard, options.region);
     header.setWindow(state.window);
   }
+  if (dirty.alerts) {
+    // Before the board: the panel decides how many rows the board has.
+    board.reserve(alerts.render(state.alerts) ? ALERT_SLOTS : 0);
+    dirty.board = true;
+  }
   if (dirty.board) {
     const shown = state.spikes.filter((spike) => onBoard(spike, currentBoard, options.region));
     board.render(shown, state, Date.now());
   }
   if (dirty.counters && state.counters) counters.set(state.counters);
-  dirty.header = dirty.board = dirty.counters = false;
+  dirty.header = dirty.board = dirty.counters = dirty.alerts = false;
   const tweening = counters.tick(now);
   stats.frames++;
   stats.lastFrameMs = performance.now() - started;
@@ -95,7 +113,8 @@ new FeedConnection({
     dirty.board ||= changes.board;
     dirty.counters ||= changes.counters;
     dirty.header ||= changes.header;
-    if (changes.board || changes.counters || changes.header) requestFrame();
+    dirty.alerts ||= changes.alerts;
+    if (changes.board || changes.counters || changes.header || changes.alerts) requestFrame();
   },
   onState(connection) {
     showConnection(connection, statusEls, lastMessageAt);
@@ -117,7 +136,14 @@ if (options.cycleMs !== undefined) {
 }
 
 header.tickClock(Date.now());
-setInterval(() => header.tickClock(Date.now()), 1_000);
+setInterval(() => {
+  const now = Date.now();
+  header.tickClock(now);
+  if (state.pruneAlerts(now)) {
+    dirty.alerts = true;
+    requestFrame();
+  }
+}, 1_000);
 window.addEventListener('resize', () => board.resize());
 hideIdleCursor(3_000);
 requestFrame();

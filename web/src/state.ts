@@ -2,12 +2,16 @@
  * What the wall knows, folded from feed messages. The ranked list comes from
  * `snapshot` and is replaced by each `ranking`; single `spike` messages patch
  * it in between. The feed sends no history, so each spike's sparkline is
- * built from the windows the wall itself has seen.
+ * built from the windows the wall itself has seen. Alerts likewise: the
+ * snapshot's list, patched by `alert` messages.
  */
-import type { Counters, FeedMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
+import type { AlertView, Counters, FeedMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
 
 /** Points kept per sparkline: three hours of 30 s windows. */
 export const HISTORY_POINTS = 360;
+
+/** How long a resolved alert stays up, so someone glancing sees it resolve rather than vanish. */
+export const RESOLVED_ALERT_MS = 30_000;
 
 export interface History {
   /** Window end (event time) of each point. */
@@ -23,19 +27,28 @@ export interface Changes {
   readonly board: boolean;
   readonly counters: boolean;
   readonly header: boolean;
+  readonly alerts: boolean;
 }
 
-const NOTHING: Changes = { board: false, counters: false, header: false };
+const NOTHING: Changes = { board: false, counters: false, header: false, alerts: false };
+const BOARD: Changes = { ...NOTHING, board: true };
 
 export class WallState {
   spikes: readonly SpikeView[] = [];
   counters: Counters | undefined;
+  /** Biggest projected 7-day demand first, as the server ranks them. */
+  alerts: readonly AlertView[] = [];
   window: SnapshotMessage['window'] | undefined;
   /** A snapshot has arrived: an empty board now means nothing is spiking. */
   synced = false;
   readonly history = new Map<string, History>();
   /** Wall time each spike first appeared after the first snapshot. */
   private readonly arrivals = new Map<string, number>();
+  /**
+   * Shown alerts told resolved: when (wall time), and the 7-day demand they
+   * had while firing, which keeps their place in the list until they leave.
+   */
+  private readonly resolved = new Map<string, { readonly at: number; readonly rank: number }>();
 
   apply(message: FeedMessage, now: number): Changes {
     switch (message.type) {
@@ -45,29 +58,65 @@ export class WallState {
         this.window = message.window;
         this.counters = message.counters;
         this.setSpikes(message.spikes, first ? undefined : now);
-        return { board: true, counters: true, header: true };
+        this.resolved.clear();
+        this.alerts = this.byDemand(message.alerts ?? []);
+        return { board: true, counters: true, header: true, alerts: true };
       }
       case 'ranking':
         this.setSpikes(message.entries, now);
-        return { board: true, counters: false, header: false };
+        return BOARD;
       case 'spike': {
         const { type: _type, ...spike } = message;
         this.upsert(spike, now);
-        return { board: true, counters: false, header: false };
+        return BOARD;
       }
       case 'counters': {
         const { type: _type, serverTime: _serverTime, ...counters } = message;
         this.counters = counters;
-        return { board: false, counters: true, header: false };
+        return { ...NOTHING, counters: true };
+      }
+      case 'alert': {
+        const { type: _type, ...alert } = message;
+        return { ...NOTHING, alerts: this.upsertAlert(alert, now) };
       }
       case 'heartbeat':
         return NOTHING;
     }
   }
 
+  /** Drops alerts resolved more than `RESOLVED_ALERT_MS` ago; true when any went. */
+  pruneAlerts(now: number): boolean {
+    const gone = new Set<string>();
+    for (const [fingerprint, { at }] of this.resolved) if (now - at >= RESOLVED_ALERT_MS) gone.add(fingerprint);
+    if (gone.size === 0) return false;
+    for (const fingerprint of gone) this.resolved.delete(fingerprint);
+    this.alerts = this.alerts.filter((a) => !gone.has(a.fingerprint));
+    return true;
+  }
+
   /** When a spike arrived live, or undefined if it was already there at start-up. */
   arrivedAt(spikeId: string): number | undefined {
     return this.arrivals.get(spikeId);
+  }
+
+  /** Adds or patches an alert; a resolution of one not shown changes nothing. */
+  private upsertAlert(alert: AlertView, now: number): boolean {
+    const shown = this.alerts.find((a) => a.fingerprint === alert.fingerprint);
+    if (alert.status === 'resolved') {
+      if (!shown) return false;
+      if (!this.resolved.has(alert.fingerprint)) {
+        this.resolved.set(alert.fingerprint, { at: now, rank: shown.demand.next7d.extra });
+      }
+    } else {
+      this.resolved.delete(alert.fingerprint);
+    }
+    this.alerts = this.byDemand([...this.alerts.filter((a) => a !== shown), alert]);
+    return true;
+  }
+
+  private byDemand(alerts: readonly AlertView[]): AlertView[] {
+    const rank = (a: AlertView) => this.resolved.get(a.fingerprint)?.rank ?? a.demand.next7d.extra;
+    return [...alerts].sort((a, b) => rank(b) - rank(a));
   }
 
   /** Replaces the list; forgets what dropped out so a long-running wall stays small. */
