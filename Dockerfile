@@ -5,7 +5,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --omit=optional
+RUN npm install --no-audit --no-fund --omit=optional
 COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
 COPY streams ./streams
