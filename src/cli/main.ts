@@ -77,10 +77,14 @@ async function start(config: Config, args: string[]): Promise<void> {
   let simulation: Promise<unknown> | undefined;
   if (values.simulate || config.simulate) {
     const nc = await connectNats({ servers: app.natsUrl, name: 'trendmon-simulator' });
-    simulation = simulate({ nc, ratePerSec: 200, durationMs: Infinity, seed: 1, spikes: [], backfill: false, signal: abort.signal, quiet: true })
+    const traffic = { nc, ratePerSec: 200, seed: 1, spikes: [], signal: abort.signal, quiet: true };
+    // Steady history first (two windows, as fast as NATS takes it), so the detector
+    // has baselines and the first live surge shows within minutes, not after a warm-up.
+    simulation = simulate({ ...traffic, durationMs: 2 * config.windows.sizeMs, backfill: true, steady: true })
+      .then(() => simulate({ ...traffic, durationMs: Infinity, backfill: false }))
       .catch((err) => app.log.error({ err }, 'simulator stopped'))
       .finally(() => nc.close());
-    app.log.info('simulator publishing ~200 events/s with a surge every few minutes');
+    app.log.info('simulator publishing two windows of history, then ~200 events/s live with a surge every few minutes');
   }
   process.stdout.write(`trendmon is running: wall at ${app.url}  (Ctrl-C to stop)\n`);
   onShutdown(async () => {

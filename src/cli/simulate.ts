@@ -10,8 +10,10 @@ export interface SimulateOptions {
   /** Infinity runs until `signal` aborts. */
   readonly durationMs: number;
   readonly seed: number;
-  /** `SKU[:factor]` requests; empty gets a rolling schedule of random surges. */
+  /** `SKU[:factor]` requests; empty gets a rolling schedule of random surges unless `steady`. */
   readonly spikes: readonly string[];
+  /** No surges at all: plain history for baselines. */
+  readonly steady?: boolean;
   /** Generate the time range ending now as fast as NATS takes it, instead of in real time. */
   readonly backfill: boolean;
   readonly signal?: AbortSignal;
@@ -52,7 +54,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   const catalog = generateCatalog(options.seed);
   const now = Date.now();
   const fromTs = options.backfill ? now - options.durationMs : now;
-  const spikes = plannedSpikes(options.spikes, catalog, fromTs, options.durationMs, options.seed);
+  const spikes = options.steady ? [] : plannedSpikes(options.spikes, catalog, fromTs, options.durationMs, options.seed);
   const traffic = createTraffic({ seed: options.seed, catalog, ratePerSec: options.ratePerSec, spikes });
   const summary = await runSimulation({
     nc: options.nc,
