@@ -7,18 +7,19 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
 import { pino, type Logger } from 'pino';
-import { asyncScheduler, BehaviorSubject, Subject, tap, type Subscription } from 'rxjs';
+import { jetstream } from '@nats-io/jetstream';
+import { BehaviorSubject, combineLatest, distinctUntilChanged, map } from 'rxjs';
 import { AlertManager } from './alerts/manager.js';
 import { createAlertsRouter } from './api/alerts.js';
 import { Auth } from './api/auth.js';
-import { createHttpApp, type Readiness } from './api/http.js';
+import { createHttpApp, type Readiness, type WindowCounts } from './api/http.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/index.js';
 import { SearchLinker } from './detect/linking.js';
-import { detectSpikes, type Detection } from './detect/detector.js';
-import type { Spike, TrendEvent } from './domain.js';
+import { DEFAULT_DETECTOR_OPTIONS } from './detect/detector.js';
+import type { Dimension, Spike, TrendEvent } from './domain.js';
 import { LiveCounters } from './feed/counters.js';
 import type { SnapshotMessage, SpikeView } from './feed/protocol.js';
 import { FeedServer } from './feed/server.js';
@@ -28,15 +29,21 @@ import { createMetrics } from './metrics.js';
 import { connectNats } from './nats/connect.js';
 import { ensureNatsServerInstalled } from './nats/server.js';
 import { NatsSupervisor } from './nats/supervisor.js';
-import { ident, openClickHouse } from './store/client.js';
+import { ident, openClickHouse, type ClickHouse } from './store/client.js';
 import { salesSince } from './store/sales.js';
 import { applyRetention } from './store/retention.js';
 import { catalogRow, spikeRow } from './store/rows.js';
 import { migrate } from './store/schema.js';
 import { isRowError } from './store/errors.js';
 import { BatchWriter, type InsertRows } from './store/writer.js';
-import { hoppingWindows, type WindowResult } from './windows/hopping.js';
-import { observe, type Observation } from './windows/keys.js';
+import { observe } from './windows/keys.js';
+import { Board, ClusterCounters, localTransport, natsTransport } from './cluster/board.js';
+import { PartitionCounter } from './cluster/counter.js';
+import { ObservationExchange } from './cluster/exchange.js';
+import { PartitionLeases } from './cluster/leases.js';
+import { partitionOf } from './cluster/partition.js';
+import { PartitionFeed } from './cluster/partition-feed.js';
+import { observationSubject, windowSubject } from '../streams/cluster.js';
 
 export interface RunningApp {
   readonly url: string;
@@ -71,6 +78,12 @@ export interface StartOptions {
    * fail or stall on demand.
    */
   readonly interceptInsert?: (insert: InsertRows) => InsertRows;
+  /**
+   * An open store to use instead of the configured one (left open on stop):
+   * several instances in one process share one embedded ClickHouse, which
+   * allows one holder per data directory.
+   */
+  readonly store?: ClickHouse;
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<RunningApp> {
@@ -99,11 +112,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     }
     const nc: NatsConnection = await connectNats({ servers: natsUrl, name: 'trendmon', ...config.nats });
     closers.push(() => nc.drain());
-    await ensureJetStream(nc);
+    await ensureJetStream(nc, { scaledOut: config.cluster !== undefined });
 
     // ClickHouse: the configured server, or embedded chDB under DATA_DIR.
-    const store = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
-    closers.push(() => store.close());
+    const store = options.store ?? (await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir }));
+    if (!options.store) closers.push(() => store.close());
     const clickhouse: ClickHouseClient = store.client;
     const applied = await migrate(clickhouse, config.clickhouse);
     if (applied.length) log.info({ versions: applied }, 'schema migrated');
@@ -115,6 +128,18 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       clickhouse.insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow' }).then(() => undefined);
     /** True while the store fails: the ingest is held back, and the windows must not treat that as idleness. */
     const storeHeld = new BehaviorSubject(false);
+    /** True while NATS is unreachable: nothing arrives, which is not idleness either. */
+    const natsDown = new BehaviorSubject(false);
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') natsDown.next(true);
+        else if (status.type === 'reconnect') natsDown.next(false);
+      }
+    })();
+    const held = combineLatest([storeHeld, natsDown]).pipe(
+      map(([store, nats]) => store || nats),
+      distinctUntilChanged(),
+    );
     const writer = new BatchWriter({
       onFailingChange: (failing) => storeHeld.next(failing),
       insert: options.interceptInsert?.(insert) ?? insert,
@@ -160,10 +185,19 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       process.off('SIGHUP', reloadAlerts);
     });
 
-    // The pure core: observations -> event-time windows -> spike detection.
+    // The board the walls show: every key partition's detections, merged (src/cluster/board.ts).
+    const cluster = config.cluster;
+    const board = new Board(DEFAULT_DETECTOR_OPTIONS.rankingSize);
+    const boardTransport = cluster ? natsTransport(nc, board, log) : localTransport(board);
+    closers.push(() => boardTransport.close());
+    let alertsLeader = !cluster;
+    alerts.onChange((alert) => boardTransport.publishAlert(alert));
+
     const counters = new LiveCounters();
-    const observations = new Subject<Observation>();
-    let ranking: readonly Spike[] = [];
+    let today = await salesSince(clickhouse, config.clickhouse.database, new Date().setHours(0, 0, 0, 0));
+    counters.restoreToday(today.units, today.revenue);
+    const clusterCounters = cluster && new ClusterCounters(nc, cluster.instanceId, () => counters.read(), () => today);
+    const readCounters = () => (clusterCounters ? clusterCounters.read() : counters.read());
     const view = (spike: Spike): SpikeView => {
       const item = spike.dimension === 'sku' ? catalog.lookup(spike.key) : undefined;
       return item ? { ...spike, title: item.title, category: item.category } : spike;
@@ -172,10 +206,25 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       type: 'snapshot',
       serverTime: Date.now(),
       window: { sizeMs: config.windows.sizeMs, slideMs: config.windows.slideMs },
-      spikes: ranking.map(view),
-      counters: counters.read(),
-      alerts: alerts.active(),
+      spikes: board.ranking().map(view),
+      counters: readCounters(),
+      alerts: board.alerts(),
     });
+
+    /** The key partitions this instance counts: partition 0 of 1 when alone. */
+    const counting = new Map<number, PartitionCounter>();
+    const windowCounts = async (dimension: Dimension, key: string): Promise<WindowCounts | undefined> => {
+      if (!cluster) return counting.get(0)?.window(dimension, key);
+      const partition = partitionOf(dimension, key, cluster.partitions);
+      const local = counting.get(partition);
+      if (local) return local.window(dimension, key);
+      try {
+        const reply = await nc.request(windowSubject(partition), JSON.stringify({ dimension, key }), { timeout: 2_000 });
+        return reply.data.length ? reply.json<WindowCounts>() : undefined;
+      } catch {
+        return undefined; // no owner right now (a takeover is under way)
+      }
+    };
 
     const auth = new Auth({ adminToken: config.token, viewToken: config.viewToken });
     const httpApp = createHttpApp({
@@ -184,8 +233,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       apiRateLimitPerMinute: config.http.apiRateLimitPerMinute,
       registry: metrics.registry,
       readiness: async () => readiness(nc, clickhouse, writer),
-      ranking: () => ranking.map(view),
-      windowCounts: (dimension, key) => latestWindow && { start: latestWindow.start, end: latestWindow.end, counts: latestWindow.keys.find((k) => k.dimension === dimension && k.key === key) },
+      ranking: () => board.ranking().map(view),
+      windowCounts,
       reader: store.reader,
       database: config.clickhouse.database,
       webDir: WEB_DIR,
@@ -207,68 +256,166 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     );
     closers.push(() => feed.close());
     // Alerts reach the wall as they fire, change and resolve; snapshots carry the full list.
-    alerts.onChange((alert) => feed.broadcast({ type: 'alert', ...alert }));
-
-    /** While replaying stored history the detector rebuilds its state without side effects. */
-    let replaying = false;
-    let latestWindow: WindowResult | undefined;
-    const onDetection = (detection: Detection) => {
-      ranking = detection.ranking;
-      metrics.spikesOpen.set(detection.ranking.filter((s) => s.status !== 'ended').length);
-      if (replaying) return;
-      alerts.onDetection(detection);
-      for (const spike of detection.updates) {
-        writer.add('spikes', spikeRow(spike));
-        feed.broadcast({ type: 'spike', ...view(spike) });
-      }
-      feed.broadcast({ type: 'ranking', windowEnd: detection.windowEnd, entries: detection.ranking.map(view) });
-    };
-    const pipeline: Subscription = observations
-      .pipe(
-        hoppingWindows({
-          ...config.windows,
-          capacity: { query: config.sketchCapacity, term: config.sketchCapacity },
-          hold: storeHeld,
-          scheduler: asyncScheduler,
-        }),
-        tap((result) => {
-          latestWindow = result;
-          metrics.windowKeys.set(result.keys.length);
-          metrics.lateEvents.inc(result.lateEvents);
-        }),
-        detectSpikes({ warmupWindows: config.windows.sizeMs / config.windows.slideMs, linker }),
-      )
-      .subscribe({
-        next: onDetection,
-        error: (err) => log.fatal({ err }, 'detection pipeline failed'),
-      });
-    closers.push(() => pipeline.unsubscribe());
-
-    const count = (event: TrendEvent) => {
-      alerts.observeEvent(event);
-      for (const observation of observe(event, catalog.lookup, links)) observations.next(observation);
-    };
-    const ingest = new Ingest({
-      nc,
-      writer,
-      metrics,
-      log,
-      onEvent: (event) => {
-        const units = event.kind === 'sale' ? event.qty : 0;
-        const revenue = event.kind === 'sale' ? units * (event.price ?? catalog.lookup(event.sku)?.price ?? 0) : 0;
-        counters.record(event.kind, units, revenue);
-        count(event);
-      },
+    board.onAlert((alert) => feed.broadcast({ type: 'alert', ...alert }));
+    board.onDetection(({ detection }) => {
+      const ranking = board.ranking();
+      metrics.spikesOpen.set(ranking.filter((s) => s.status !== 'ended').length);
+      if (alertsLeader) alerts.onDetection(detection);
+      for (const spike of detection.updates) feed.broadcast({ type: 'spike', ...view(spike) });
+      feed.broadcast({ type: 'ranking', windowEnd: detection.windowEnd, entries: ranking.map(view) });
     });
-    if (config.replayMs > 0) {
-      const replayStarted = performance.now();
-      replaying = true;
-      const replayed = await ingest.replay(Date.now() - config.replayMs, count);
-      replaying = false;
-      log.info({ replayed, ms: Math.round(performance.now() - replayStarted) }, 'windows and baselines rebuilt from the stream');
+
+    const startCounter = (partition: number, replaying: boolean) => {
+      const counter = new PartitionCounter(
+        {
+          partition,
+          windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
+          linker,
+          hold: held,
+          onWindow: (result) => {
+            metrics.windowKeys.set([...counting.values()].reduce((sum, c) => sum + c.windowKeys, 0));
+            metrics.lateEvents.inc(result.lateEvents);
+          },
+          // The owner stores its partition's spikes once and tells every board.
+          onDetection: (detection) => {
+            for (const spike of detection.updates) writer.add('spikes', spikeRow(spike));
+            boardTransport.publish({ partition, detection });
+          },
+          onError: (err) => log.fatal({ err, partition }, 'detection pipeline failed'),
+        },
+        replaying,
+      );
+      counting.set(partition, counter);
+      return counter;
+    };
+    const observations = (event: TrendEvent) => observe(event, catalog.lookup, links);
+    const recordCounters = (event: TrendEvent) => {
+      const units = event.kind === 'sale' ? event.qty : 0;
+      const revenue = event.kind === 'sale' ? units * (event.price ?? catalog.lookup(event.sku)?.price ?? 0) : 0;
+      counters.record(event.kind, units, revenue);
+      alerts.observeEvent(event);
+    };
+
+    let ingest: Ingest;
+    if (!cluster) {
+      // Alone: every key is counted in this process.
+      const counter = startCounter(0, false);
+      closers.push(() => counter.stop());
+      const count = (event: TrendEvent) => {
+        for (const observation of observations(event)) counter.observe(observation);
+      };
+      ingest = new Ingest({
+        nc,
+        writer,
+        metrics,
+        log,
+        onEvent: (event) => {
+          recordCounters(event);
+          count(event);
+        },
+      });
+      if (config.replayMs > 0) {
+        const replayStarted = performance.now();
+        counter.replaying = true;
+        const replayed = await ingest.replay(Date.now() - config.replayMs, count);
+        counter.replaying = false;
+        log.info({ replayed, ms: Math.round(performance.now() - replayStarted) }, 'windows and baselines rebuilt from the stream');
+      }
+    } else {
+      // Scaled out (docs/scaling.md): observations go to their key partition's owner through JetStream.
+      const js = jetstream(nc);
+      const exchange = new ObservationExchange({
+        instance: cluster.instanceId,
+        partitions: cluster.partitions,
+        publish: (partition, data) => js.publish(observationSubject(partition), data),
+        flushMs: 100,
+        maxBatch: 2_000,
+      });
+      // A new owner rebuilds at least one whole window (and baselines as far back as REPLAY) from the stream.
+      const rebuildMs = Math.max(config.replayMs, config.windows.sizeMs + config.windows.allowedLatenessMs + config.windows.slideMs);
+      const feeds = new Map<number, PartitionFeed>();
+      const windowReplies = new Map<number, NatsSubscription>();
+      const leases = await PartitionLeases.start({
+        nc,
+        instance: cluster.instanceId,
+        partitions: cluster.partitions,
+        ttlMs: cluster.leaseTtlMs,
+        log,
+        handlers: {
+          acquired: async (partition) => {
+            const counter = startCounter(partition, true);
+            feeds.set(
+              partition,
+              await PartitionFeed.start({
+                js,
+                partition,
+                sinceMs: Date.now() - rebuildMs,
+                onObservation: counter.observe,
+                onCaughtUp: () => {
+                  counter.replaying = false;
+                  log.info({ partition }, 'partition caught up; counting live');
+                },
+                onDuplicates: (n) => metrics.duplicatesDropped.inc(n),
+                log,
+              }),
+            );
+            windowReplies.set(
+              partition,
+              nc.subscribe(windowSubject(partition), {
+                callback: (err, msg) => {
+                  if (err) return;
+                  try {
+                    const { dimension, key } = msg.json<{ dimension: Dimension; key: string }>();
+                    const window = counter.window(dimension, key);
+                    msg.respond(window ? JSON.stringify(window) : '');
+                  } catch {
+                    msg.respond('');
+                  }
+                },
+              }),
+            );
+            metrics.partitionsOwned.set(counting.size);
+          },
+          released: async (partition) => {
+            windowReplies.get(partition)?.unsubscribe();
+            windowReplies.delete(partition);
+            await feeds.get(partition)?.stop();
+            feeds.delete(partition);
+            counting.get(partition)?.stop();
+            counting.delete(partition);
+            metrics.partitionsOwned.set(counting.size);
+          },
+          alertsLeader: (leading) => {
+            alertsLeader = leading;
+            log.info({ leading }, leading ? 'running the alerts for the cluster' : 'no longer running the alerts');
+          },
+        },
+      });
+      closers.push(() => leases.stop());
+      ingest = new Ingest({
+        nc,
+        writer,
+        metrics,
+        log,
+        onEvent: (event, seq) => {
+          recordCounters(event);
+          return exchange.add(seq, observations(event));
+        },
+      });
+      closers.push(() => exchange.close());
+      const todayTimer = setInterval(() => {
+        salesSince(clickhouse, config.clickhouse.database, new Date().setHours(0, 0, 0, 0)).then(
+          (totals) => (today = totals),
+          () => undefined, // the store is down: keep the last figures
+        );
+      }, 10_000);
+      closers.push(() => clearInterval(todayTimer));
+      const countersOut = setInterval(() => clusterCounters && clusterCounters.publish(), 1000);
+      closers.push(() => {
+        clearInterval(countersOut);
+        if (clusterCounters) clusterCounters.close();
+      });
     }
-    const today = await salesSince(clickhouse, config.clickhouse.database, new Date().setHours(0, 0, 0, 0));
-    counters.restoreToday(today.units, today.revenue);
     await ingest.start();
     closers.push(() => ingest.stop());
     const backlogGauge = setInterval(() => {
@@ -283,10 +430,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     }, 5_000);
     closers.push(() => clearInterval(backlogGauge));
 
-    const countersTimer = setInterval(
-      () => feed.broadcast({ type: 'counters', serverTime: Date.now(), ...counters.read() }),
-      1000,
-    );
+    const countersTimer = setInterval(() => feed.broadcast({ type: 'counters', serverTime: Date.now(), ...readCounters() }), 1000);
     closers.push(() => clearInterval(countersTimer));
 
     await new Promise<void>((resolve, reject) => {

@@ -73,6 +73,7 @@ export function createMetrics() {
     storeUp: new Gauge({ name: 'trendmon_store_up', help: '1 when the latest ClickHouse insert succeeded', registers }),
     windowKeys: new Gauge({ name: 'trendmon_window_keys', help: 'Keys counted in the latest window', registers }),
     spikesOpen: new Gauge({ name: 'trendmon_spikes_open', help: 'Spikes open now', registers }),
+    partitionsOwned: new Gauge({ name: 'trendmon_partitions_owned', help: 'Key partitions this instance counts (scaled out; see docs/scaling.md)', registers }),
     feedClients: new Gauge({ name: 'trendmon_feed_clients', help: 'Connected WebSocket clients', registers }),
   };
 }

@@ -17,6 +17,13 @@ import type { Auth } from './auth.js';
 import { errorResponse } from './errors.js';
 import { parse } from './params.js';
 
+/** One key's counts in the latest closed window of its partition. */
+export interface WindowCounts {
+  readonly start: number;
+  readonly end: number;
+  readonly counts?: KeyWindow;
+}
+
 export interface Readiness {
   readonly ready: boolean;
   readonly checks: Record<string, { ok: boolean; detail?: string }>;
@@ -27,7 +34,7 @@ export interface HttpAppOptions {
   readonly readiness: () => Promise<Readiness>;
   readonly ranking: () => readonly Spike[];
   /** One key's counts in the latest closed window (undefined before the first window). */
-  readonly windowCounts: (dimension: Dimension, key: string) => { start: number; end: number; counts?: KeyWindow } | undefined;
+  readonly windowCounts: (dimension: Dimension, key: string) => Promise<WindowCounts | undefined>;
   /** Read-only and bounded: every /api query goes through it. */
   readonly reader: ClickHouseClient;
   readonly database: string;
@@ -112,9 +119,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     res.type(options.registry.contentType).send(await options.registry.metrics());
   });
 
-  app.get('/api/window', (req, res) => {
+  app.get('/api/window', async (req, res) => {
     const q = parse(windowQuery, req.query);
-    const window = options.windowCounts(q.dimension as Dimension, q.key);
+    const window = await options.windowCounts(q.dimension as Dimension, q.key);
     if (!window) {
       res.status(404).json({ error: 'no window has closed yet' });
       return;

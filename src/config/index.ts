@@ -4,6 +4,7 @@
  * names the variable and says what would be accepted.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -98,6 +99,9 @@ const envSchema = z.object({
   ALERTS_CONFIG: z.string().min(1).optional(),
   ALERT_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (it signs webhook bodies)').optional(),
+  PARTITIONS: z.coerce.number().int('must be a whole number').min(0).max(1024).default(0),
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').optional(),
+  LEASE_TTL: duration('10s').default(10_000),
   SIMULATE: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
 });
 
@@ -146,6 +150,12 @@ export interface Config {
   readonly alerts: { readonly configPath?: string; readonly webhookUrl?: string; readonly webhookSecret?: string };
   /** Run the simulator inside `trendmon start` (also `--simulate`). */
   readonly simulate: boolean;
+  /**
+   * Set (PARTITIONS >= 1): this instance is one of N sharing the stream, with
+   * the keys split into `partitions` partitions leased through NATS
+   * (docs/scaling.md). Unset: one instance does everything in process.
+   */
+  readonly cluster?: { readonly partitions: number; readonly instanceId: string; readonly leaseTtlMs: number };
 }
 
 const SECRET_NAME = /(PASS|PASSWORD|TOKEN|SECRET)$/;
@@ -214,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.ALERTS_CONFIG !== undefined && !existsSync(e.ALERTS_CONFIG)) problems.push(`ALERTS_CONFIG=${JSON.stringify(e.ALERTS_CONFIG)} no such file (the alert rule file, see docs/alerts.md)`);
   if (e.CLICKHOUSE_CLUSTER !== undefined && e.CLICKHOUSE_URL === undefined) problems.push('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (embedded ClickHouse is a single server)');
   if (e.SQL_MAX_EXECUTION_TIME % 1000 !== 0) problems.push(`SQL_MAX_EXECUTION_TIME must be whole seconds (got ${env.SQL_MAX_EXECUTION_TIME})`);
+  if (e.LEASE_TTL < 1_000) problems.push(`LEASE_TTL must be at least 1s (got ${env.LEASE_TTL})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nats: {
@@ -256,8 +267,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.ALERT_WEBHOOK_SECRET,
     },
     simulate: e.SIMULATE,
+    cluster:
+      e.PARTITIONS > 0
+        ? { partitions: e.PARTITIONS, instanceId: e.INSTANCE_ID ?? defaultInstanceId(), leaseTtlMs: e.LEASE_TTL }
+        : undefined,
   };
 }
+
+/** Host name and process id: unique per running instance, readable in logs and leases. */
+const defaultInstanceId = () => `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`;
 
 /**
  * The configuration as it may be shown (`trendmon config`, logs): secrets

@@ -172,9 +172,7 @@ export class SpikeDetector {
     for (const [id, spike] of this.ended) {
       if (windowEnd - (spike.endedAt ?? spike.updatedAt) > this.options.keepEndedMs) this.ended.delete(id);
     }
-    const byScore = (a: Spike, b: Spike) => b.trendScore - a.trendScore;
-    const ranking = [...current.sort(byScore), ...[...this.ended.values()].sort(byScore)].slice(0, this.options.rankingSize);
-    return { windowEnd, updates, ranking };
+    return { windowEnd, updates, ranking: rankSpikes([...current, ...this.ended.values()], this.options.rankingSize) };
   }
 
   private learnMix(mix: SignalMix, bySignal: SignalMix, dtMs: number): void {
@@ -224,6 +222,19 @@ export class SpikeDetector {
       .slice(0, MAX_LINKED)
       .map((link) => `${link.dimension}:${link.key}`);
   }
+}
+
+/**
+ * The ranking order of the wall: spikes still going by trend score, then
+ * recently ended ones by trend score; the first `size`. Also merges the
+ * rankings of several key partitions into one board.
+ */
+export function rankSpikes(spikes: Iterable<Spike>, size: number): Spike[] {
+  const live: Spike[] = [];
+  const ended: Spike[] = [];
+  for (const spike of spikes) (spike.status === 'ended' ? ended : live).push(spike);
+  const byScore = (a: Spike, b: Spike) => b.trendScore - a.trendScore;
+  return [...live.sort(byScore), ...ended.sort(byScore)].slice(0, size);
 }
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -19,8 +19,13 @@ import { DEFAULT_LIMITS, parseEvent, type ParseLimits, type RejectReason } from 
 export interface IngestOptions {
   readonly nc: NatsConnection;
   readonly writer: BatchWriter;
-  /** Receives each distinct valid event once (redeliveries filtered). */
-  readonly onEvent: (event: TrendEvent) => void;
+  /**
+   * Receives each distinct valid event once (redeliveries filtered). When it
+   * returns a promise (the observations are sent on to other instances), the
+   * message is acked only once that resolves too; if it rejects, the message
+   * is handed back to JetStream and counted again when redelivered.
+   */
+  readonly onEvent: (event: TrendEvent, seq: number) => void | Promise<void>;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly limits?: ParseLimits;
@@ -143,19 +148,43 @@ export class Ingest {
     }
     const event = result.event;
     this.inFlight.add(msg);
-    writer.add(TABLE_OF_KIND[event.kind], eventRow(event, now), (rejected) => {
+    const counted = this.count(event, msg.seq);
+    // Acked once the row is stored and, when counting is asynchronous, the count sent.
+    let waitingFor = counted ? 2 : 1;
+    let settled = false;
+    const done = () => {
+      if (settled || --waitingFor > 0) return;
+      settled = true;
       this.inFlight.delete(msg);
-      if (rejected !== undefined) {
-        this.deadLetter(msg, 'store_rejected', `ClickHouse refused the row: ${firstLine(rejected)}`, Date.now());
-        return;
-      }
       msg.ack();
       metrics.eventsIngested.inc({ kind: event.kind });
       metrics.endToEndLag.observe(Math.max(0, Date.now() - event.ts) / 1000);
+    };
+    counted?.then(done, (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      this.inFlight.delete(msg);
+      this.recent.forget(event.id);
+      msg.nak(1_000);
+      this.options.log.warn({ seq: msg.seq, err: firstLine(err) }, 'observations not sent; the event will be redelivered');
     });
-    if (msg.seq <= this.replayedThrough) return; // counted during replay
-    if (this.recent.add(event.id)) this.options.onEvent(event);
-    else metrics.duplicatesDropped.inc();
+    writer.add(TABLE_OF_KIND[event.kind], eventRow(event, now), (rejected) => {
+      if (settled) return;
+      if (rejected === undefined) return done();
+      settled = true;
+      this.inFlight.delete(msg);
+      this.deadLetter(msg, 'store_rejected', `ClickHouse refused the row: ${firstLine(rejected)}`, Date.now());
+    });
+  }
+
+  /** Hands a first-seen event to `onEvent`; what it returns when counting is asynchronous. */
+  private count(event: TrendEvent, seq: number): Promise<void> | undefined {
+    if (seq <= this.replayedThrough) return undefined; // counted during replay
+    if (!this.recent.add(event.id)) {
+      this.options.metrics.duplicatesDropped.inc();
+      return undefined;
+    }
+    return this.options.onEvent(event, seq) ?? undefined;
   }
 
   private deadLetter(msg: JsMsg, reason: RejectReason, detail: string, now: number): void {

@@ -21,6 +21,12 @@ export class RecentIds {
     return true;
   }
 
+  /** Forgets `id`, so it counts again when it comes back (its counting failed). */
+  forget(id: string): void {
+    this.current.delete(id);
+    this.previous.delete(id);
+  }
+
   get size(): number {
     return this.current.size + this.previous.size;
   }

@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { WebhookBody } from '../../src/alerts/payload.js';
 import type { CatalogItem } from '../../src/domain.js';
 import { createTraffic, runSimulation, type SpikePlan } from '../../src/sim/index.js';
-import { publishEvents } from './events.js';
+import { publishEvents, type PublishedEvent } from './events.js';
 
 export interface ReceivedRequest {
   readonly at: number;
@@ -78,6 +78,8 @@ export class TestReceiver {
  * `surge()` adds spikes starting now.
  */
 export class TrafficPump {
+  /** Every event published live (after the backfill). */
+  readonly published: PublishedEvent[] = [];
   private readonly plans: SpikePlan[] = [];
   private cursor: number;
   private timer?: NodeJS.Timeout;
@@ -118,7 +120,9 @@ export class TrafficPump {
   private async publishUntilNow(): Promise<void> {
     const to = Math.floor(Date.now());
     if (to <= this.cursor) return;
-    await publishEvents(this.nc, this.traffic().eventsBetween(this.cursor, to).map((e) => ({ subject: e.subject, payload: { ...e.payload } })));
+    const events = this.traffic().eventsBetween(this.cursor, to).map((e) => ({ subject: e.subject, payload: { ...e.payload } }));
+    await publishEvents(this.nc, events);
+    this.published.push(...events);
     this.cursor = to;
   }
 }

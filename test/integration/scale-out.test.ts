@@ -1,0 +1,235 @@
+/**
+ * Scale-out (docs/scaling.md): N instances against one nats-server and one
+ * store share the work through the shared ingest consumer, the observation
+ * stream and partition leases in NATS KV.
+ *
+ * 1. Three instances give the same stored totals and the same spikes as one.
+ * 2. One of three is cut off from NATS (as a crash or a partition would):
+ *    its partitions move to the others within a bounded time, and every
+ *    event is stored once and counted once in the windows.
+ *
+ * The instances run in this process so that they can share one embedded
+ * ClickHouse (one holder per data directory).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openClickHouse, type ClickHouse } from '../../src/store/client.js';
+import { generateCatalog } from '../../src/sim/index.js';
+import { TrafficPump } from '../helpers/alerts.js';
+import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import type { PublishedEvent } from '../helpers/events.js';
+import { startTestNats, type TestNats } from '../helpers/nats.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
+
+const PARTITIONS = 4;
+const CATALOG = generateCatalog(11, 40);
+const SURGING = ['SKU-0007', 'SKU-0023'];
+
+let store: ClickHouse;
+let storeDir: string;
+
+beforeAll(async () => {
+  storeDir = mkdtempSync(join(tmpdir(), 'trendmon-scale-'));
+  store = await openClickHouse({ dataDir: storeDir });
+});
+
+afterAll(async () => {
+  await store?.close();
+  rmSync(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+});
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Each instance's share of the partitions, once every partition has exactly one owner. */
+async function settledShares(apps: readonly TestApp[]): Promise<number[]> {
+  return eventually(async () => {
+    const owned = await Promise.all(apps.map((app) => metric(app.url, 'trendmon_partitions_owned')));
+    const fair = Math.ceil(PARTITIONS / apps.length);
+    return owned.reduce((a, b) => a + b, 0) === PARTITIONS && owned.every((n) => n >= 1 && n <= fair) ? owned : undefined;
+  }, 60_000, 250);
+}
+
+async function drained(nc: NatsConnection): Promise<void> {
+  const consumer = await jetstream(nc).consumers.get('TRENDMON_EVENTS', 'trendmon-ingest');
+  await eventually(async () => {
+    const info = await consumer.info();
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }, 120_000, 250);
+}
+
+interface Totals {
+  readonly distinct: number;
+  readonly rows: number;
+  readonly units: number;
+}
+
+async function storedTotals(db: string): Promise<Totals> {
+  const query = async (sql: string) => {
+    const result = await store.client.query({ query: sql, format: 'JSONEachRow' });
+    return ((await result.json()) as Record<string, string>[])[0]!;
+  };
+  const row = await query(`
+    SELECT (SELECT uniqExact(id) FROM ${db}.events_search) + (SELECT uniqExact(id) FROM ${db}.events_view)
+             + (SELECT uniqExact(id) FROM ${db}.events_sale) AS distinct,
+           (SELECT count() FROM ${db}.events_search FINAL) + (SELECT count() FROM ${db}.events_view FINAL)
+             + (SELECT count() FROM ${db}.events_sale FINAL) AS rows,
+           (SELECT sum(qty) FROM ${db}.events_sale FINAL) AS units`);
+  return { distinct: Number(row.distinct), rows: Number(row.rows), units: Number(row.units) };
+}
+
+async function spikedKeys(db: string): Promise<string[]> {
+  const result = await store.client.query({ query: `SELECT DISTINCT dimension, key FROM ${db}.spikes ORDER BY dimension, key`, format: 'JSONEachRow' });
+  return ((await result.json()) as { dimension: string; key: string }[]).map((r) => `${r.dimension}:${r.key}`);
+}
+
+function truth(events: readonly PublishedEvent[]) {
+  const ids = new Set<string>();
+  let units = 0;
+  const skuCounts = new Map<string, number>();
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  for (const { subject, payload } of events) {
+    ids.add(payload.id as string);
+    const ts = typeof payload.ts === 'number' ? payload.ts : Date.parse(String(payload.ts));
+    minTs = Math.min(minTs, ts);
+    maxTs = Math.max(maxTs, ts);
+    if (subject.startsWith('events.sale')) units += payload.qty as number;
+    if (typeof payload.sku === 'string') skuCounts.set(payload.sku, (skuCounts.get(payload.sku) ?? 0) + 1);
+  }
+  return { distinct: ids.size, units, skuCounts, minTs, maxTs };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function startInstances(natsUrls: readonly string[], env: Record<string, string>): Promise<TestApp[]> {
+  const apps: TestApp[] = [];
+  // One after another: the first migrates the schema, the others find it done.
+  for (const [i, url] of natsUrls.entries()) {
+    apps.push(await startTestApp(url, { ...env, INSTANCE_ID: `instance-${i + 1}` }, { store, dataDir: storeDir }));
+  }
+  return apps;
+}
+
+describe('three instances against one instance', () => {
+  /** Short windows so that a surge shows within seconds. */
+  const WINDOWS = { WINDOW: '4s', SLIDE: '1s', ALLOWED_LATENESS: '1s', REPLAY: '0' };
+
+  async function run(db: string, instances: number): Promise<{ totals: Totals; expected: ReturnType<typeof truth>; spikes: string[] }> {
+    const nats: TestNats = await startTestNats();
+    const env: Record<string, string> = { ...WINDOWS, TRENDMON_DB: db, ...(instances > 1 ? { PARTITIONS: String(PARTITIONS), LEASE_TTL: '2s' } : {}) };
+    const apps = await startInstances(Array.from({ length: instances }, () => nats.url), env);
+    try {
+      if (instances > 1) await settledShares(apps);
+      const nc = await nats.connect();
+      const pump = new TrafficPump(nc, CATALOG, { seed: 5, ratePerSec: 300, historyMs: 0, tickMs: 100 });
+      await pump.start();
+      await sleep(25_000);
+      pump.surge(SURGING, 10_000, 15);
+      await sleep(12_000);
+      await pump.stop();
+      await drained(nc);
+      // Let the last windows close and their spikes be stored.
+      await sleep(4_000);
+      const expected = truth(pump.published);
+      await eventually(async () => (await storedTotals(db)).rows === expected.distinct, 30_000, 250);
+      await eventually(async () => (await spikedKeys(db)).filter((k) => SURGING.includes(k.slice(4))).length === SURGING.length, 30_000, 500);
+      return { totals: await storedTotals(db), expected, spikes: await spikedKeys(db) };
+    } finally {
+      for (const app of apps) await app.stop();
+      await nats.stop();
+    }
+  }
+
+  it('gives the same stored totals and the same spikes', async () => {
+    const one = await run('scale_one', 1);
+    const three = await run('scale_three', 3);
+    console.log(
+      `scale-out: 1 instance stored ${one.totals.distinct} events, spikes [${one.spikes.join(', ')}]; ` +
+        `3 instances stored ${three.totals.distinct} events, spikes [${three.spikes.join(', ')}]`,
+    );
+    for (const { totals, expected } of [one, three]) {
+      expect(totals.distinct).toBe(expected.distinct);
+      expect(totals.rows).toBe(expected.distinct);
+      expect(totals.units).toBe(expected.units);
+    }
+    const skuSpikes = (spikes: string[]) => spikes.filter((k) => k.startsWith('sku:'));
+    expect(skuSpikes(three.spikes)).toEqual(skuSpikes(one.spikes));
+    expect(skuSpikes(three.spikes)).toEqual(expect.arrayContaining(SURGING.map((sku) => `sku:${sku}`)));
+  }, 240_000);
+});
+
+describe('one of three instances dies', () => {
+  /**
+   * The window spans the whole test, and the lateness covers the ingest
+   * consumer's ack wait (30 s): the dead instance's unacked events come back
+   * that late, and must still count.
+   */
+  const WINDOWS = { WINDOW: '60s', SLIDE: '5s', ALLOWED_LATENESS: '40s', REPLAY: '0' };
+  let nats: TestNats;
+  let apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+
+  afterAll(async () => {
+    // The cut-off instance cannot drain: do not wait for it forever.
+    await Promise.all(apps.map((app) => Promise.race([app.stop(), sleep(15_000)])));
+    await nats?.stop();
+  });
+
+  it('moves its partitions to the others, and loses and double-counts nothing', async () => {
+    const proxy = await startTcpProxy(nats.server.port);
+    apps = await startInstances([nats.url, nats.url, proxy.url], { ...WINDOWS, TRENDMON_DB: 'scale_kill', PARTITIONS: String(PARTITIONS), LEASE_TTL: '2s' });
+    const before = await settledShares(apps);
+    const nc = await nats.connect();
+    const pump = new TrafficPump(nc, CATALOG, { seed: 9, ratePerSec: 250, historyMs: 0, tickMs: 100 });
+    await pump.start();
+    await sleep(8_000);
+
+    const cutAt = Date.now();
+    await proxy.cut();
+    const survivors = apps.slice(0, 2);
+    const after = await settledShares(survivors);
+    const movedMs = Date.now() - cutAt;
+    // The cut-off instance gives up what it can no longer refresh: no partition has two owners for long.
+    await eventually(async () => (await metric(apps[2]!.url, 'trendmon_partitions_owned')) === 0, 60_000, 250);
+    await sleep(8_000);
+    await pump.stop();
+    await drained(nc);
+    const expected = truth(pump.published);
+
+    // Stored once: every distinct id, and FINAL collapses redeliveries to one row each.
+    await eventually(async () => (await storedTotals('scale_kill')).rows === expected.distinct, 30_000, 250);
+    const totals = await storedTotals('scale_kill');
+    expect(totals).toEqual({ distinct: expected.distinct, rows: expected.distinct, units: expected.units });
+
+    // Counted once: a window holding every event has each sku's true count, asked of any survivor.
+    const windowOf = async (sku: string) => {
+      const response = await fetch(`${survivors[0]!.url}/api/window?dimension=sku&key=${encodeURIComponent(sku)}`);
+      return response.ok ? ((await response.json()) as { start: number; end: number; bySignal: { view: number; sale: number } }) : undefined;
+    };
+    const counted = new Map<string, number>();
+    for (const sku of expected.skuCounts.keys()) {
+      const window = await eventually(async () => {
+        const w = await windowOf(sku);
+        return w && w.end > expected.maxTs ? w : undefined;
+      }, 90_000, 500);
+      expect(window.start).toBeLessThanOrEqual(expected.minTs);
+      counted.set(sku, window.bySignal.view + window.bySignal.sale);
+    }
+    expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(expected.skuCounts));
+    console.log(
+      `scale-out kill: shares ${before.join('/')} -> ${after.join('/')} in ${movedMs} ms after the cut (LEASE_TTL 2s); ` +
+        `${expected.distinct} events published, ${totals.distinct} stored once, ${expected.skuCounts.size} skus counted exactly`,
+    );
+  }, 300_000);
+});
