@@ -1,8 +1,9 @@
 /**
  * Who owns which key partition, through leases in a NATS KV bucket
- * (docs/scaling.md). Each instance heartbeats `member.<id>`, keeps
- * `ceil(partitions / members)` partition leases by refreshing them with a
- * revision check, gives up extra ones so newcomers get their share, and
+ * (docs/scaling.md). Each instance heartbeats `member.<id>`, refreshes
+ * its partition leases with a revision check, and keeps its share: `partitions / members`, the
+ * remainder going to the first instances by id, so that the shares add up
+ * to every partition. It gives up extra ones so newcomers get theirs, and
  * takes free ones. Entries expire after the bucket's TTL, so the partitions
  * of an instance that died fall free within one TTL; one that stops
  * cleanly deletes its leases at once.
@@ -84,15 +85,19 @@ export class PartitionLeases {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const { instance, partitions } = this.options;
+    let members: string[];
     try {
       await this.kv.put(memberKey(instance), instance);
-      this.members = await this.countMembers();
+      members = await this.listMembers();
     } finally {
       // Even cut off from NATS: a lease unrefreshed for a TTL is given up here, as the others take it.
       await this.refreshAll();
     }
 
-    const fair = Math.ceil(partitions / this.members);
+    this.members = members.length;
+    // Shares every instance computes alike from the same member list, adding up to exactly `partitions`.
+    const rank = Math.max(0, members.indexOf(instance));
+    const fair = Math.floor(partitions / members.length) + (rank < partitions % members.length ? 1 : 0);
     const owned = this.owned();
     // Hand back the ones least preferred first, so each partition settles on the instance that ranks it highest.
     const order = preferredOrder(instance, partitions);
@@ -107,10 +112,11 @@ export class PartitionLeases {
     if (!this.held.has(ALERTS_LEASE_KEY) && (await this.tryAcquire(ALERTS_LEASE_KEY))) this.options.handlers.alertsLeader(true);
   }
 
-  private async countMembers(): Promise<number> {
-    let members = 0;
-    for await (const _key of await this.kv.keys('member.*')) members++;
-    return Math.max(1, members);
+  /** Live instances, sorted; this one always among them. */
+  private async listMembers(): Promise<string[]> {
+    const members = new Set([this.options.instance]);
+    for await (const key of await this.kv.keys('member.*')) members.add(key.slice('member.'.length));
+    return [...members].sort();
   }
 
   /** Refreshes every held lease; one that changed hands, or went unrefreshed for a TTL, is lost. */

@@ -3,6 +3,7 @@
  * instance computes the same owner for a key without asking anyone.
  */
 import type { Dimension } from '../domain.js';
+import { hashSeed } from '../hash.js';
 
 export function partitionOf(dimension: Dimension, key: string, partitions: number): number {
   let hash = 0x811c9dc5;
@@ -18,17 +19,6 @@ export function partitionOf(dimension: Dimension, key: string, partitions: numbe
  * the same lease, and a partition tends to go back to the same instance.
  */
 export function preferredOrder(instance: string, partitions: number): number[] {
-  const weight = (partition: number) => {
-    let hash = 0x811c9dc5;
-    const text = `${instance}/${partition}`;
-    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-    // Final avalanche (murmur3 fmix32): FNV alone barely mixes the last characters.
-    hash ^= hash >>> 16;
-    hash = Math.imul(hash, 0x85ebca6b);
-    hash ^= hash >>> 13;
-    hash = Math.imul(hash, 0xc2b2ae35);
-    hash ^= hash >>> 16;
-    return hash >>> 0;
-  };
-  return Array.from({ length: partitions }, (_, p) => p).sort((a, b) => weight(b) - weight(a));
+  const weights = Array.from({ length: partitions }, (_, p) => hashSeed(instance, p));
+  return Array.from({ length: partitions }, (_, p) => p).sort((a, b) => weights[b]! - weights[a]!);
 }

@@ -5,7 +5,8 @@
  * shop's.
  */
 import type { CatalogItem } from '../domain.js';
-import { hashSeed, Rng, WeightedSampler } from './random.js';
+import { hashSeed } from '../hash.js';
+import { Rng, WeightedSampler } from './random.js';
 
 interface ProductType {
   /** The noun ending the title, e.g. "Dress", "Ankle Boots". */

@@ -19,7 +19,8 @@
  */
 import type { CatalogItem, EventKind } from '../domain.js';
 import { asTyped, queryPhrases } from './queries.js';
-import { hashSeed, Rng, WeightedSampler } from './random.js';
+import { hashSeed } from '../hash.js';
+import { Rng, WeightedSampler } from './random.js';
 
 interface PayloadBase {
   /** Unique per event: `sim-<seed>-<config hash>-<epoch second>-<n>`. */

@@ -85,18 +85,24 @@ export class TrafficPump {
   private timer?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
 
+  private readonly connections: readonly NatsConnection[];
+
+  /** Publishes to every connection given: the same events, to several NATS servers at once. */
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection | readonly NatsConnection[],
     private readonly catalog: readonly CatalogItem[],
     private readonly options: { seed: number; ratePerSec: number; historyMs: number; tickMs?: number },
   ) {
+    this.connections = Array.isArray(nc) ? nc : [nc as NatsConnection];
     this.cursor = Math.floor(Date.now() - options.historyMs);
   }
 
   /** Backfills the history (the simulator in backfill mode, catalog first), then keeps publishing until stop(). */
   async start(): Promise<void> {
     const to = Math.floor(Date.now());
-    await runSimulation({ nc: this.nc, traffic: this.traffic(), catalog: this.catalog, durationMs: to - this.cursor, realtime: false, startTs: this.cursor });
+    for (const nc of this.connections) {
+      await runSimulation({ nc, traffic: this.traffic(), catalog: this.catalog, durationMs: to - this.cursor, realtime: false, startTs: this.cursor });
+    }
     this.cursor = to;
     this.timer = setInterval(() => {
       this.running = this.running.then(() => this.publishUntilNow());
@@ -121,7 +127,7 @@ export class TrafficPump {
     const to = Math.floor(Date.now());
     if (to <= this.cursor) return;
     const events = this.traffic().eventsBetween(this.cursor, to).map((e) => ({ subject: e.subject, payload: { ...e.payload } }));
-    await publishEvents(this.nc, events);
+    await Promise.all(this.connections.map((nc) => publishEvents(nc, events)));
     this.published.push(...events);
     this.cursor = to;
   }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CatalogItem } from '../../src/domain.js';
 import { generateCatalog } from '../../src/sim/catalog.js';
 import { asTyped, queryPhrases } from '../../src/sim/queries.js';
-import { hashSeed, Rng, WeightedSampler } from '../../src/sim/random.js';
+import { hashSeed } from '../../src/hash.js';
+import { Rng, WeightedSampler } from '../../src/sim/random.js';
 import { createTraffic, type SimEvent, type SpikePlan, type TrafficOptions } from '../../src/sim/traffic.js';
 
 const T0 = Date.UTC(2025, 2, 14, 9, 0, 0);

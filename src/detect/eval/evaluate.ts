@@ -6,7 +6,7 @@
  * flapping counts against the detector). Delay is the opening's window
  * minus the surge's first window, in slides.
  */
-import { hashSeed } from '../../sim/random.js';
+import { hashSeed } from '../../hash.js';
 import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../key-model.js';
 import { SCENARIOS, type LabelledSeries, type Scenario } from './scenarios.js';
 

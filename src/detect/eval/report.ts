@@ -3,7 +3,7 @@
  * SVG charts (results per scenario; one labelled series as the detector
  * saw it). Plain strings, no dependencies.
  */
-import { hashSeed } from '../../sim/random.js';
+import { hashSeed } from '../../hash.js';
 import type { KeyStep } from '../key-model.js';
 import { anomalyScore } from '../series.js';
 import { runSeries, TARGETS, type EvalReport, type Metrics } from './evaluate.js';
