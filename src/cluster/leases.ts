@@ -107,7 +107,13 @@ export class PartitionLeases {
     for (const partition of order) {
       if (this.stopped || this.owned().length >= fair) break;
       if (this.held.has(partitionKey(partition))) continue;
-      if (await this.tryAcquire(partitionKey(partition))) await this.options.handlers.acquired(partition);
+      if (!(await this.tryAcquire(partitionKey(partition)))) continue;
+      try {
+        await this.options.handlers.acquired(partition);
+      } catch (err) {
+        this.options.log.error({ partition, err: (err as Error).message }, 'could not start counting an acquired partition; handing it back');
+        await this.release(partitionKey(partition), partition);
+      }
     }
     if (!this.held.has(ALERTS_LEASE_KEY) && (await this.tryAcquire(ALERTS_LEASE_KEY))) this.options.handlers.alertsLeader(true);
   }
