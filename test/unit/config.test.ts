@@ -32,9 +32,20 @@ describe('config', () => {
     [{ WINDOW: '25s', SLIDE: '10s' }, /WINDOW must be a whole multiple of SLIDE/],
     [{ NATS_USER: 'u' }, /NATS_USER and NATS_PASS must be set together/],
     [{ TRENDMON_TOKEN: 'short' }, /TRENDMON_TOKEN="\*\*\*\*" must be at least 16/],
+    [{ PARTITIONS: '-1' }, /PARTITIONS="-1"/],
+    [{ PARTITIONS: '2.5' }, /PARTITIONS="2.5" must be a whole number/],
+    [{ INSTANCE_ID: 'a.b' }, /INSTANCE_ID="a.b" must be 1-64 letters, digits, _ or -/],
+    [{ LEASE_TTL: '500ms' }, /LEASE_TTL must be at least 1s/],
   ])('refuses %o with one line naming it', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('runs alone unless PARTITIONS is set; scaled out it names the instance', () => {
+    expect(loadConfig({}).cluster).toBeUndefined();
+    expect(loadConfig({ PARTITIONS: '0' }).cluster).toBeUndefined();
+    expect(loadConfig({ PARTITIONS: '16', INSTANCE_ID: 'trendmon-a', LEASE_TTL: '5s' }).cluster).toEqual({ partitions: 16, instanceId: 'trendmon-a', leaseTtlMs: 5_000 });
+    expect(loadConfig({ PARTITIONS: '16' }).cluster?.instanceId).toMatch(new RegExp(`-${process.pid}$`));
   });
 
   it('masks every secret when shown', () => {
