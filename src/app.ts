@@ -397,9 +397,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         writer,
         metrics,
         log,
-        onEvent: (event, seq) => {
+        onEvent: (event, delivery) => {
           recordCounters(event);
-          return exchange.add(seq, observations(event));
+          return exchange.add(delivery.seq, observations(event));
         },
       });
       closers.push(() => exchange.close());

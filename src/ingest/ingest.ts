@@ -16,6 +16,11 @@ import { DEAD_LETTER_SUBJECT, EVENTS_STREAM, INGEST_CONSUMER } from '../../strea
 import { RecentIds } from './recent-ids.js';
 import { DEFAULT_LIMITS, parseEvent, type ParseLimits, type RejectReason } from './schemas.js';
 
+/** Where an event sits in the stream; read lazily (JetStream parses it from the reply subject). */
+export interface Delivery {
+  readonly seq: number;
+}
+
 export interface IngestOptions {
   readonly nc: NatsConnection;
   readonly writer: BatchWriter;
@@ -25,7 +30,7 @@ export interface IngestOptions {
    * message is acked only once that resolves too; if it rejects, the message
    * is handed back to JetStream and counted again when redelivered.
    */
-  readonly onEvent: (event: TrendEvent, seq: number) => void | Promise<void>;
+  readonly onEvent: (event: TrendEvent, delivery: Delivery) => void | Promise<void>;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly limits?: ParseLimits;
@@ -148,7 +153,7 @@ export class Ingest {
     }
     const event = result.event;
     this.inFlight.add(msg);
-    const counted = this.count(event, msg.seq);
+    const counted = this.count(event, msg);
     // Acked once the row is stored and, when counting is asynchronous, the count sent.
     let waitingFor = counted ? 2 : 1;
     let settled = false;
@@ -178,13 +183,13 @@ export class Ingest {
   }
 
   /** Hands a first-seen event to `onEvent`; what it returns when counting is asynchronous. */
-  private count(event: TrendEvent, seq: number): Promise<void> | undefined {
-    if (seq <= this.replayedThrough) return undefined; // counted during replay
+  private count(event: TrendEvent, delivery: Delivery): Promise<void> | undefined {
+    if (this.replayedThrough > 0 && delivery.seq <= this.replayedThrough) return undefined; // counted during replay
     if (!this.recent.add(event.id)) {
       this.options.metrics.duplicatesDropped.inc();
       return undefined;
     }
-    return this.options.onEvent(event, seq) ?? undefined;
+    return this.options.onEvent(event, delivery) ?? undefined;
   }
 
   private deadLetter(msg: JsMsg, reason: RejectReason, detail: string, now: number): void {
