@@ -31,6 +31,8 @@ export interface IngestOptions {
 }
 
 const MAX_STORED_PAYLOAD = 64 * 1024;
+/** Longest run of message handling before the loop lets timers and I/O in (event-loop delay). */
+const YIELD_EVERY_MS = 10;
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
 const lenientDecoder = new TextDecoder('utf-8');
 
@@ -104,9 +106,15 @@ export class Ingest {
       while (!this.stopped) {
         try {
           this.messages = await consumer.consume({ max_messages: this.options.pullBatch ?? 2_000 });
+          let sliceStarted = performance.now();
           for await (const msg of this.messages) {
             this.handle(msg);
             await this.options.writer.whenReady();
+            // Buffered messages arrive as microtasks: let timers and I/O run between slices of them.
+            if (performance.now() - sliceStarted >= YIELD_EVERY_MS) {
+              await new Promise((resolve) => setImmediate(resolve));
+              sliceStarted = performance.now();
+            }
           }
         } catch (err) {
           if (this.stopped) break;
@@ -153,7 +161,7 @@ export class Ingest {
       metrics.eventsIngested.inc({ kind: event.kind });
       metrics.endToEndLag.observe(Math.max(0, Date.now() - event.ts) / 1000);
     });
-    if (msg.seq <= this.replayedThrough) return; // counted during replay
+    if (this.replayedThrough > 0 && msg.seq <= this.replayedThrough) return; // counted during replay (msg.seq parses the reply subject)
     if (this.recent.add(event.id)) this.options.onEvent(event);
     else metrics.duplicatesDropped.inc();
   }
