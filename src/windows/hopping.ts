@@ -231,7 +231,8 @@ const keyWindow = (e: Omit<PaneEntry, 'actorMask'>, actorMask: number): KeyWindo
  * Events for windows already emitted are dropped and counted in `lateEvents`.
  *
  * State is bounded: a key leaves as soon as its last event slides out of the
- * window, and sketched dimensions keep at most `capacity` keys per pane.
+ * window, and sketched dimensions keep at most `capacity` keys per pane (and,
+ * for the window, one running event count per key held by its panes).
  *
  * Emits one WindowResult per slide, in order, starting with the window that
  * ends after the first event. After a window's worth (at least ten) of empty
