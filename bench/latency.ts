@@ -89,6 +89,8 @@ export interface LiveOptions {
   readonly sweepRates: readonly number[];
   readonly stageSeconds: number;
   readonly warmupSeconds: number;
+  /** Wait after the last surge for its windows to close (>= 2 x SLIDE + ALLOWED_LATENESS, plus processing). */
+  readonly tailSeconds?: number;
 }
 
 class Stage {
@@ -189,7 +191,7 @@ export async function runLive(options: LiveOptions): Promise<{ latency: LatencyR
         surges.push({ key, dimension, publishedAt });
         if ((i + 1) % 10 === 0) progress(`  ${i + 1} / ${count} surges`);
       }
-      await sleep(6_000); // the last surge's windows close
+      await sleep((options.tailSeconds ?? 6) * 1000); // the last surge's windows close
       const latencyStage = await stage.end();
       const results: SurgeResult[] = surges.map(({ key, dimension, publishedAt }) => {
         const spike = spikes.get(`${dimension}:${key}`);

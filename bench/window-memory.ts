@@ -4,7 +4,7 @@
  * observe -> hoppingWindows with the app's sketch capacity. Prints one JSON
  * line: RSS and heap after a full GC, and how the top queries came out.
  *
- *   node --max-old-space-size=320 --import tsx bench/window-memory.ts [--distinct 1000000] [--capacity 10000]
+ *   node --max-old-space-size=320 --import tsx bench/window-memory.ts [--distinct 1000000] [--capacity 10000] [--users]
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -13,7 +13,11 @@ import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { hoppingWindows, type WindowResult } from '../src/windows/hopping.js';
 import { observe, type Observation } from '../src/windows/keys.js';
 
-const { values } = parseArgs({ options: { distinct: { type: 'string', default: '1000000' }, capacity: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({
+  options: { distinct: { type: 'string', default: '1000000' }, capacity: { type: 'string', default: '10000' }, users: { type: 'boolean', default: false } },
+});
+/** --users: every search names a shopper (the windows then also count shoppers per key). */
+const user = (i: number) => (values.users ? { user: `u${i % 100_000}` } : {});
 const distinct = Number(values.distinct);
 const capacity = Number(values.capacity);
 const START = 1_800_000_000_000;
@@ -37,14 +41,14 @@ const started = performance.now();
 for (let i = 0; i < distinct; i++) {
   const ts = START + Math.floor((i / distinct) * 280_000);
   scheduler.frame = ts;
-  for (const o of observe({ kind: 'search', id: `q${i}`, ts, query: `unique query ${i}` }, noCatalog)) input.next(o);
+  for (const o of observe({ kind: 'search', id: `q${i}`, ts, query: `unique query ${i}`, ...user(i) }, noCatalog)) input.next(o);
   searches++;
   if (i % 50 === 0) {
     // Heavy queries with different weights: 'linen dress' most, 'silk scarf' least.
     const n = (i / 50) % 15;
     const query = HEAVY[n < 5 ? 0 : n < 9 ? 1 : n < 12 ? 2 : n < 14 ? 3 : 4]!;
     truth.set(query, (truth.get(query) ?? 0) + 1);
-    for (const o of observe({ kind: 'search', id: `h${i}`, ts, query }, noCatalog)) input.next(o);
+    for (const o of observe({ kind: 'search', id: `h${i}`, ts, query, ...user(i) }, noCatalog)) input.next(o);
     searches++;
   }
   if (i % 100_000 === 0 && i > 0) process.stderr.write(`window-memory: ${i.toLocaleString()} / ${distinct.toLocaleString()}\r`);

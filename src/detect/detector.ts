@@ -45,6 +45,8 @@ interface KeyState {
   /** Decayed per-signal event sums of learned windows: the key's usual signal mix. */
   readonly mix: SignalMix;
   linkedTo?: readonly string[];
+  /** The step (`stepped`) in which the window last reported this key. */
+  seenAt: number;
 }
 
 const SIGNALS: readonly Signal[] = ['search', 'view', 'sale'];
@@ -123,18 +125,18 @@ export class SpikeDetector {
     const coverage = Math.min(1, (result.end - this.firstEnd! + this.slideMs!) / sizeMs);
     const at = result.end - sizeMs / 2;
 
-    const seen = new Set<string>();
     const current: Spike[] = [];
     const updates: Spike[] = [];
     const report = (state: KeyState, window: CountedWindow | undefined) => {
       // Sketched dimensions may overcount by `error`: score the events the window guarantees.
+      // (actors and anonymous undefined when the windows give none: read as absent downstream)
       const step = state.model.step({
         end: result.end,
         at,
         dtMs,
         events: window ? window.events - (window.error ?? 0) : 0,
-        ...(window?.actors !== undefined ? { actors: window.actors } : {}),
-        ...(window?.anonymous !== undefined ? { anonymous: window.anonymous } : {}),
+        actors: window?.actors,
+        anonymous: window?.anonymous,
         coverage,
       });
       const bySignal = window?.bySignal ?? NO_SIGNALS;
@@ -144,7 +146,6 @@ export class SpikeDetector {
     };
     for (const window of result.keys as readonly CountedWindow[]) {
       const id = `${window.dimension}\u0001${window.key}`;
-      seen.add(id);
       let state = this.keys.get(id);
       if (!state) {
         state = {
@@ -152,13 +153,15 @@ export class SpikeDetector {
           key: window.key,
           model: new KeyModel(this.options, true, this.stepped),
           mix: { ...NO_SIGNALS },
+          seenAt: this.stepped,
         };
         this.keys.set(id, state);
       }
+      state.seenAt = this.stepped;
       report(state, window);
     }
     for (const [id, state] of this.keys) {
-      if (seen.has(id)) continue;
+      if (state.seenAt === this.stepped) continue;
       report(state, undefined);
       if (!state.model.busy && state.model.baseline.level < FORGET_BELOW) this.keys.delete(id);
     }

@@ -19,6 +19,7 @@
  */
 import type { CatalogItem } from '../domain.js';
 import { normalizeQuery, queryTerms } from '../windows/keys.js';
+import { Memo } from '../windows/memo.js';
 
 /** A catalog key a search is also counted on. */
 export interface LinkedKey {
@@ -32,7 +33,7 @@ export interface LinkerOptions {
   readonly maxItems: number;
   /** A query whose items span more categories than this links to none of them. */
   readonly maxCategories: number;
-  /** Distinct queries whose links are remembered (the cache is cleared when full and on every upsert). */
+  /** Distinct queries whose links are remembered per cache generation (see Memo; cleared on every upsert). */
   readonly cacheSize: number;
 }
 
@@ -63,10 +64,12 @@ export class SearchLinker {
   readonly #items = new Map<string, IndexedItem>();
   /** Stem -> skus whose words contain it. */
   readonly #postings = new Map<string, Set<string>>();
-  readonly #cache = new Map<string, readonly LinkedKey[]>();
+  /** Normalised query -> its links; emptied on every catalog change. */
+  readonly #cache: Memo<readonly LinkedKey[]>;
 
   constructor(items: Iterable<CatalogItem> = [], options: Partial<LinkerOptions> = {}) {
     this.#o = { ...DEFAULT_LINKER_OPTIONS, ...options };
+    this.#cache = new Memo(this.#o.cacheSize, (normalized) => this.#resolve(normalized));
     for (const item of items) this.upsert(item);
   }
 
@@ -88,13 +91,7 @@ export class SearchLinker {
 
   /** The catalog keys a search for `query` (as typed or normalised) also counts on; empty when it names nothing known. */
   link(query: string): readonly LinkedKey[] {
-    const normalized = normalizeQuery(query);
-    const cached = this.#cache.get(normalized);
-    if (cached) return cached;
-    const links = this.#resolve(normalized);
-    if (this.#cache.size >= this.#o.cacheSize) this.#cache.clear();
-    this.#cache.set(normalized, links);
-    return links;
+    return this.#cache.get(normalizeQuery(query));
   }
 
   #resolve(normalized: string): readonly LinkedKey[] {

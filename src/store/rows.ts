@@ -3,7 +3,7 @@
  * and the mapping from domain events.
  */
 import type { CatalogItem, Spike, TrendEvent } from '../domain.js';
-import { normalizeQuery } from '../windows/keys.js';
+import { normalizedQuery } from '../windows/keys.js';
 
 /** ClickHouse DateTime64(3) accepts epoch milliseconds in JSONEachRow. */
 type Millis = number;
@@ -89,15 +89,18 @@ export const TABLE_OF_KIND: Record<TrendEvent['kind'], EventTable> = {
   sale: 'events_sale',
 };
 
+/** One object per row, fields in a fixed order (one shape per table for the JSON encoder). */
 export function eventRow(event: TrendEvent, receivedAt: Millis): SearchRow | ViewRow | SaleRow {
-  const common = { id: event.id, ts: event.ts, region: event.region ?? '', user: event.user ?? '', received_at: receivedAt };
+  const { id, ts } = event;
+  const region = event.region ?? '';
+  const user = event.user ?? '';
   switch (event.kind) {
     case 'search':
-      return { ...common, query: event.query, query_norm: normalizeQuery(event.query), session: event.session ?? '' };
+      return { id, ts, region, user, received_at: receivedAt, query: event.query, query_norm: normalizedQuery(event.query), session: event.session ?? '' };
     case 'view':
-      return { ...common, sku: event.sku, session: event.session ?? '' };
+      return { id, ts, region, user, received_at: receivedAt, sku: event.sku, session: event.session ?? '' };
     case 'sale':
-      return { ...common, sku: event.sku, qty: event.qty, price: event.price ?? null, currency: event.currency ?? '' };
+      return { id, ts, region, user, received_at: receivedAt, sku: event.sku, qty: event.qty, price: event.price ?? null, currency: event.currency ?? '' };
   }
 }
 

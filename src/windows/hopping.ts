@@ -87,11 +87,12 @@ interface WindowEntry extends Omit<PaneEntry, 'actorMask'> {
    * Per sketch bucket, how many panes in the window saw a shopper there;
    * allocated only once a named shopper appears (most query keys have none).
    */
-  actorPanes?: number[];
+  actorPanes?: ActorCounts;
 }
 
 interface Pane {
-  readonly exact: Map<string, PaneEntry>;
+  /** Exact dimensions: dimension -> key -> counts (no per-observation key strings built). */
+  readonly exact: Map<Dimension, Map<string, PaneEntry>>;
   readonly sketched: Map<Dimension, SpaceSaving<PaneEntry>>;
 }
 
@@ -109,17 +110,21 @@ const newPaneEntry = (dimension: Dimension, key: string): PaneEntry => ({
   actorMask: 0,
 });
 
-/** Linear counting: distinct items from the share of empty buckets. */
 /** The buckets in which some pane of the window saw a shopper. */
-function maskOf(actorPanes: readonly number[] | undefined): number {
+function maskOf(actorPanes: ActorCounts | undefined): number {
+  if (!actorPanes) return 0;
   let mask = 0;
-  actorPanes?.forEach((panes, bit) => {
-    if (panes > 0) mask |= 1 << bit;
-  });
+  for (let bit = 0; bit < 32; bit++) if (actorPanes[bit]! > 0) mask |= 1 << bit;
   return mask;
 }
 
-function addPane(window: Map<string, WindowEntry>, id: string, pane: PaneEntry, sign: 1 | -1): void {
+/** 32 small counters in one typed array (far smaller than an array of numbers, per key in the window). */
+type ActorCounts = Uint8Array | Uint16Array | Uint32Array;
+/** Counters wide enough to count every pane of a window. */
+const actorCounter = (panesPerWindow: number): (() => ActorCounts) =>
+  panesPerWindow < 2 ** 8 ? () => new Uint8Array(32) : panesPerWindow < 2 ** 16 ? () => new Uint16Array(32) : () => new Uint32Array(32);
+
+function addPane(window: Map<string, WindowEntry>, id: string, pane: PaneEntry, sign: 1 | -1, newActorCounts: () => ActorCounts): void {
   let entry = window.get(id);
   if (!entry) {
     if (sign < 0) return;
@@ -135,7 +140,7 @@ function addPane(window: Map<string, WindowEntry>, id: string, pane: PaneEntry, 
   entry.sale += sign * pane.sale;
   entry.anonymous += sign * pane.anonymous;
   if (pane.actorMask !== 0) {
-    const actorPanes = (entry.actorPanes ??= new Array<number>(32).fill(0));
+    const actorPanes = (entry.actorPanes ??= newActorCounts());
     for (let mask = pane.actorMask, bit = 0; mask !== 0; mask >>>= 1, bit++) {
       if (mask & 1) actorPanes[bit]! += sign;
     }
@@ -151,34 +156,52 @@ function estimateFromMask(mask: number): number {
 }
 
 /**
- * Merges one sketched dimension's pane summaries over a window and keeps its
- * top `capacity` keys: recomputed at each close, so the window holds no
- * per-key state for unbounded key spaces.
+ * The `limit` keys with the most events in a sketched dimension's window
+ * (most first), from its running per-key event totals. Only the counts are
+ * sorted in full (a typed array); the keys are then picked against the
+ * limit-th count, so a close costs about one pass over the window's keys.
  */
-function mergeSketches(panes: readonly Pane[], dimension: Dimension, capacity: number): KeyWindow[] {
-  const merged = new Map<string, PaneEntry>();
-  for (const pane of panes) {
-    const summary = pane.sketched.get(dimension);
-    if (!summary) continue;
-    for (const [key, e] of summary) {
-      const m = merged.get(key);
-      if (!m) {
-        merged.set(key, { ...e });
-        continue;
-      }
-      m.events += e.events;
-      m.error += e.error;
-      m.units += e.units;
-      m.revenue += e.revenue;
-      m.search += e.search;
-      m.view += e.view;
-      m.sale += e.sale;
-      m.anonymous += e.anonymous;
-      m.actorMask |= e.actorMask;
-    }
+function topKeys(totals: ReadonlyMap<string, number>, limit: number): string[] {
+  const top: { key: string; events: number }[] = [];
+  if (totals.size <= limit) {
+    totals.forEach((events, key) => top.push({ key, events }));
+  } else {
+    const counts = new Float64Array(totals.size);
+    let i = 0;
+    totals.forEach((events) => (counts[i++] = events));
+    counts.sort();
+    const threshold = counts[counts.length - limit]!;
+    const ties: string[] = [];
+    totals.forEach((events, key) => {
+      if (events > threshold) top.push({ key, events });
+      else if (events === threshold) ties.push(key);
+    });
+    for (let t = 0; top.length < limit; t++) top.push({ key: ties[t]!, events: threshold });
   }
-  const top = [...merged.values()].sort((a, b) => b.events - a.events).slice(0, capacity);
-  return top.map((e) => keyWindow(e, e.actorMask));
+  return top.sort((a, b) => b.events - a.events).map((t) => t.key);
+}
+
+/** One key's counts summed over the pane summaries of a window (as one Space-Saving merge gives them). */
+function mergedEntry(summaries: readonly SpaceSaving<PaneEntry>[], key: string): PaneEntry | undefined {
+  let merged: PaneEntry | undefined;
+  for (const summary of summaries) {
+    const e = summary.get(key);
+    if (!e) continue;
+    if (!merged) {
+      merged = { ...e };
+      continue;
+    }
+    merged.events += e.events;
+    merged.error += e.error;
+    merged.units += e.units;
+    merged.revenue += e.revenue;
+    merged.search += e.search;
+    merged.view += e.view;
+    merged.sale += e.sale;
+    merged.anonymous += e.anonymous;
+    merged.actorMask |= e.actorMask;
+  }
+  return merged;
 }
 
 /** What the window reports for a key, from its counts and the buckets its shoppers fell in. */
@@ -208,7 +231,8 @@ const keyWindow = (e: Omit<PaneEntry, 'actorMask'>, actorMask: number): KeyWindo
  * Events for windows already emitted are dropped and counted in `lateEvents`.
  *
  * State is bounded: a key leaves as soon as its last event slides out of the
- * window, and sketched dimensions keep at most `capacity` keys per pane.
+ * window, and sketched dimensions keep at most `capacity` keys per pane (and,
+ * for the window, one running event count per key held by its panes).
  *
  * Emits one WindowResult per slide, in order, starting with the window that
  * ends after the first event. After a window's worth (at least ten) of empty
@@ -223,6 +247,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
     throw new RangeError(`sizeMs (${sizeMs}) must be a positive whole multiple of slideMs (${slideMs})`);
   }
   const panesPerWindow = sizeMs / slideMs;
+  const newActorCounts = actorCounter(panesPerWindow);
   const maxEmptyRun = Math.max(panesPerWindow, 10);
   const capacity = options.capacity ?? {};
   const sketchedDimensions = Object.entries(capacity) as [Dimension, number][];
@@ -231,8 +256,15 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
     new Observable<WindowResult>((subscriber) => {
       /** Pane index -> its counts, for panes not yet slid out of the window. */
       const panes = new Map<number, Pane>();
-      /** Running totals of the panes in the current window. */
+      /** Running totals of the panes in the current window (exact dimensions). */
       const window = new Map<string, WindowEntry>();
+      /**
+       * Per sketched dimension, each key's events summed over the window's
+       * pane summaries (a number per key, nothing more): each close adds the
+       * entering pane's counts and removes the leaving one's, picks the top
+       * `capacity` keys, and sums only those keys' full counts from the panes.
+       */
+      const sketchedWindow = new Map<Dimension, Map<string, number>>(sketchedDimensions.map(([dimension]) => [dimension, new Map()]));
       /** Index of the next pane to close; undefined until the first close. */
       let nextPane: number | undefined;
       let maxPane = -Infinity;
@@ -248,53 +280,74 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
 
       /** Set while the source is held back: the scheduler time the hold began. */
       let heldSince: number | undefined;
-      const eventClock = () => clockTs + ((heldSince ?? scheduler.now()) - clockSetAt);
+      const eventClock = (now: number) => clockTs + ((heldSince ?? now) - clockSetAt);
       /** Sketched keys live only in panes: any pane left means the window is not empty. */
       const hasPanesInWindow = () => panes.size > 0;
+
+      /** Adds (1) or removes (-1) a pane's counts to or from the window's running totals. */
+      const applyPane = (pane: Pane, sign: 1 | -1) => {
+        for (const [dimension, keys] of pane.exact) {
+          for (const [key, entry] of keys) addPane(window, `${dimension}\u0001${key}`, entry, sign, newActorCounts);
+        }
+        for (const [dimension, summary] of pane.sketched) {
+          const totals = sketchedWindow.get(dimension)!;
+          for (const [key, entry] of summary) {
+            const events = (totals.get(key) ?? 0) + sign * entry.events;
+            if (events > 0) totals.set(key, events);
+            else totals.delete(key);
+          }
+        }
+      };
 
       const closePane = () => {
         const index = nextPane!;
         const entering = panes.get(index);
-        if (entering) for (const [id, entry] of entering.exact) addPane(window, id, entry, 1);
+        if (entering) applyPane(entering, 1);
         const leavingIndex = index - panesPerWindow;
         const leaving = panes.get(leavingIndex);
         if (leaving) {
-          for (const [id, entry] of leaving.exact) addPane(window, id, entry, -1);
+          applyPane(leaving, -1);
           panes.delete(leavingIndex);
         }
         nextPane = index + 1;
         const end = nextPane * slideMs;
         const keys: KeyWindow[] = [];
         for (const entry of window.values()) keys.push(keyWindow(entry, maskOf(entry.actorPanes)));
-        if (sketchedDimensions.length > 0) {
-          const inWindow: Pane[] = [];
+        for (const [dimension, limit] of sketchedDimensions) {
+          const summaries: SpaceSaving<PaneEntry>[] = [];
           for (let i = index - panesPerWindow + 1; i <= index; i++) {
-            const pane = panes.get(i);
-            if (pane) inWindow.push(pane);
+            const summary = panes.get(i)?.sketched.get(dimension);
+            if (summary) summaries.push(summary);
           }
-          for (const [dimension, limit] of sketchedDimensions) keys.push(...mergeSketches(inWindow, dimension, limit));
+          for (const key of topKeys(sketchedWindow.get(dimension)!, limit)) {
+            const entry = mergedEntry(summaries, key)!;
+            keys.push(keyWindow(entry, entry.actorMask));
+          }
         }
         subscriber.next({ start: end - sizeMs, end, keys, lateEvents: late });
         late = 0;
       };
 
       /** Closes every pane the watermark has passed, then sleeps until the next one is due. */
-      const advance = () => {
+      const advance = (now = scheduler.now()) => {
         if (minPane === Infinity) return;
-        const watermark = eventClock() - allowedLatenessMs;
+        const watermark = eventClock(now) - allowedLatenessMs;
         if (nextPane === undefined && (minPane + 1) * slideMs <= watermark) nextPane = minPane;
+        let closed = false;
         while (nextPane !== undefined && (nextPane + 1) * slideMs <= watermark) {
           if (emptyRun >= maxEmptyRun && window.size === 0 && panes.size === 0) {
             nextPane = Math.floor(watermark / slideMs); // nothing to count until events return
             break;
           }
           closePane();
+          closed = true;
           emptyRun = window.size === 0 && !hasPanesInWindow() ? emptyRun + 1 : 0;
         }
         // Re-arm only when the next close became due earlier: the common case,
         // a live stream, keeps one timer per slide instead of one per event.
         if (heldSince !== undefined) return; // the clock stands still: nothing falls due until the hold ends
-        const dueAt = scheduler.now() + Math.max(1, ((nextPane ?? minPane) + 1) * slideMs - watermark);
+        const at = closed ? scheduler.now() : now; // closing took time
+        const dueAt = at + Math.max(1, ((nextPane ?? minPane) + 1) * slideMs - watermark);
         if (timer && dueAt >= timerDueAt) return;
         timer?.unsubscribe();
         timerDueAt = dueAt;
@@ -302,23 +355,26 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
           timer = undefined;
           timerDueAt = Infinity;
           advance();
-        }, dueAt - scheduler.now());
+        }, dueAt - at);
       };
+
+      /** Per sketched dimension, what makes a new key's pane entry (one function, not one per observation). */
+      const makers = new Map(sketchedDimensions.map(([dimension]) => [dimension, (key: string) => newPaneEntry(dimension, key)]));
 
       const count = (obs: Observation, pane: number) => {
         let p = panes.get(pane);
         if (!p) panes.set(pane, (p = { exact: new Map(), sketched: new Map() }));
-        const make = () => newPaneEntry(obs.dimension, obs.key);
         let entry: PaneEntry;
         const limit = capacity[obs.dimension];
         if (limit !== undefined) {
           let summary = p.sketched.get(obs.dimension);
           if (!summary) p.sketched.set(obs.dimension, (summary = new SpaceSaving<PaneEntry>(limit)));
-          entry = summary.offer(obs.key, 1, make);
+          entry = summary.offer(obs.key, 1, makers.get(obs.dimension)!);
         } else {
-          const id = `${obs.dimension}\u0001${obs.key}`;
-          let exact = p.exact.get(id);
-          if (!exact) p.exact.set(id, (exact = make()));
+          let keys = p.exact.get(obs.dimension);
+          if (!keys) p.exact.set(obs.dimension, (keys = new Map()));
+          let exact = keys.get(obs.key);
+          if (!exact) keys.set(obs.key, (exact = newPaneEntry(obs.dimension, obs.key)));
           exact.events += 1;
           entry = exact;
         }
@@ -334,7 +390,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
           const now = scheduler.now();
           const clockCandidate = Math.min(obs.ts, now + maxSkew);
           // Never backwards: an event older than the running clock leaves it be.
-          if (clockCandidate > eventClock()) {
+          if (clockCandidate > eventClock(now)) {
             clockTs = clockCandidate;
             clockSetAt = heldSince ?? now;
           }
@@ -346,11 +402,12 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
             if (pane > maxPane) maxPane = pane;
             if (pane < minPane) minPane = pane;
           }
-          advance();
+          advance(now);
         },
         error: (err) => {
           panes.clear();
           window.clear();
+          sketchedWindow.clear();
           subscriber.error(err);
         },
         complete: () => {

@@ -4,6 +4,7 @@
  * function so that catalog updates apply to every later event.
  */
 import type { CatalogItem, Dimension, Signal, TrendEvent } from '../domain.js';
+import { Memo } from './memo.js';
 
 /** One thing to count in one window: `weight` events of `signal` for `key`. */
 export interface Observation {
@@ -65,32 +66,63 @@ export function queryTerms(normalized: string): string[] {
  */
 export type SearchLinks = (normalizedQuery: string) => readonly { readonly dimension: Dimension; readonly key: string }[];
 
+interface DimensionKey {
+  readonly dimension: Dimension;
+  readonly key: string;
+}
+
+/**
+ * The category and attribute keys an item counts on, built once per item
+ * (items are immutable values: an update is a new object) instead of per
+ * event.
+ */
+const itemKeys = new WeakMap<CatalogItem, readonly DimensionKey[]>();
+function keysOfItem(item: CatalogItem): readonly DimensionKey[] {
+  let keys = itemKeys.get(item);
+  if (!keys) {
+    const list: DimensionKey[] = [{ dimension: 'category', key: item.category }];
+    for (const [name, value] of Object.entries(item.attributes ?? {})) list.push({ dimension: 'attribute', key: `${name}=${value}` });
+    itemKeys.set(item, (keys = list));
+  }
+  return keys;
+}
+
+/**
+ * A query as typed -> its normalised form and terms. Popular queries repeat
+ * all the time; a bounded memo spares the string work for them (same values
+ * as computing them afresh).
+ */
+const queryMemo = new Memo<{ readonly normalized: string; readonly terms: readonly string[] }>(20_000, (query) => {
+  const normalized = normalizeQuery(query);
+  return { normalized, terms: queryTerms(normalized) };
+});
+const analyseQuery = (query: string) => queryMemo.get(query);
+
+/** `normalizeQuery(query)`, from the memo when the query was seen lately. */
+export function normalizedQuery(query: string): string {
+  return analyseQuery(query).normalized;
+}
+
 /** Every observation one event contributes, across all dimensions. */
 export function observe(event: TrendEvent, catalog: CatalogLookup, links?: SearchLinks): Observation[] {
   const out: Observation[] = [];
   const { ts } = event;
+  const signal = event.kind;
   const bit = actorBit(event.user ?? (event.kind === 'sale' ? undefined : event.session));
-  const push = (dimension: Dimension, key: string, units = 0, revenue = 0) =>
-    out.push({ dimension, key, signal: event.kind, ts, units, revenue, actorBit: bit });
 
   if (event.kind === 'search') {
-    const query = normalizeQuery(event.query);
-    push('query', query);
-    for (const term of queryTerms(query)) push('term', term);
-    if (links) for (const link of links(query)) push(link.dimension, link.key);
+    const { normalized, terms } = analyseQuery(event.query);
+    out.push({ dimension: 'query', key: normalized, signal, ts, units: 0, revenue: 0, actorBit: bit });
+    for (const term of terms) out.push({ dimension: 'term', key: term, signal, ts, units: 0, revenue: 0, actorBit: bit });
+    if (links) for (const link of links(normalized)) out.push({ dimension: link.dimension, key: link.key, signal, ts, units: 0, revenue: 0, actorBit: bit });
   } else {
     const item = catalog(event.sku);
     const units = event.kind === 'sale' ? event.qty : 0;
     const price = event.kind === 'sale' ? (event.price ?? item?.price ?? 0) : 0;
     const revenue = units * price;
-    push('sku', event.sku, units, revenue);
-    if (item) {
-      push('category', item.category, units, revenue);
-      for (const [name, value] of Object.entries(item.attributes ?? {})) {
-        push('attribute', `${name}=${value}`, units, revenue);
-      }
-    }
+    out.push({ dimension: 'sku', key: event.sku, signal, ts, units, revenue, actorBit: bit });
+    if (item) for (const { dimension, key } of keysOfItem(item)) out.push({ dimension, key, signal, ts, units, revenue, actorBit: bit });
   }
-  if (event.region !== undefined) push('region', event.region, 0, 0);
+  if (event.region !== undefined) out.push({ dimension: 'region', key: event.region, signal, ts, units: 0, revenue: 0, actorBit: bit });
   return out;
 }

@@ -40,14 +40,14 @@ export class SpaceSaving<T extends Counted> {
    * Counts `weight` occurrences of `key` and returns its entry. `make`
    * creates a fresh entry for a new key (events and error are set here).
    */
-  offer(key: string, weight: number, make: () => T): T {
+  offer(key: string, weight: number, make: (key: string) => T): T {
     const known = this.nodes.get(key);
     if (known) {
       known.entry.events += weight;
       this.siftDown(known.slot);
       return known.entry;
     }
-    const entry = make();
+    const entry = make(key);
     if (this.heap.length < this.capacity) {
       entry.events = weight;
       entry.error = 0;
@@ -67,6 +67,11 @@ export class SpaceSaving<T extends Counted> {
     this.nodes.set(key, smallest);
     this.siftDown(0);
     return entry;
+  }
+
+  /** The entry held for `key`, if any. */
+  get(key: string): T | undefined {
+    return this.nodes.get(key)?.entry;
   }
 
   /** Every (key, entry) held. */

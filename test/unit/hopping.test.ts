@@ -1,8 +1,16 @@
 import { TestScheduler } from 'rxjs/testing';
-import { map, Observable } from 'rxjs';
+import { map, Observable, Subject, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { hoppingWindows, type WindowResult } from '../../src/windows/hopping.js';
 import { actorBit, type Observation } from '../../src/windows/keys.js';
+import { SpaceSaving } from '../../src/windows/space-saving.js';
+
+/** Linear counting on a 32-bucket bitmap, as the windows estimate distinct shoppers. */
+const estimate = (mask: number) => {
+  let empty = 32;
+  for (let m = mask; m !== 0; m &= m - 1) empty--;
+  return empty === 32 ? 0 : Math.round(-32 * Math.log(Math.max(empty, 0.5) / 32));
+};
 
 const obs = (key: string, ts: number, signal: Observation['signal'] = 'view', actor?: string): Observation => ({
   dimension: 'sku',
@@ -209,6 +217,60 @@ describe('hoppingWindows', () => {
       expect(k.events - k.error).toBeLessThanOrEqual(334);
       expect(k.events).toBeGreaterThanOrEqual(333);
       expect(k.error).toBeLessThanOrEqual(2 * (2_500 / 50));
+    }
+  });
+
+  it('reports for sketched dimensions what merging every pane summary of the window from scratch gives', () => {
+    // Skewed keys and random shoppers, in event-time order over 40 panes; 5 panes per window, 15 keys per summary.
+    let seed = 7;
+    const random = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+    const events: Observation[] = [];
+    for (let i = 0; i < 6_000; i++) {
+      const r = random();
+      events.push({ ...obs(`q${Math.floor(r * r * 80)}`, Math.floor(i / 15), 'search', random() < 0.8 ? `u${Math.floor(random() * 500)}` : undefined), dimension: 'query' });
+    }
+    const capacity = 15;
+    const scheduler = new VirtualTimeScheduler();
+    const results: WindowResult[] = [];
+    const input = new Subject<Observation>();
+    input.pipe(hoppingWindows({ sizeMs: 50, slideMs: 10, allowedLatenessMs: 0, capacity: { query: capacity }, scheduler })).subscribe((r) => results.push(r));
+    for (const e of events) {
+      scheduler.frame = e.ts;
+      input.next(e);
+    }
+    input.complete();
+
+    // The reference: each pane's Space-Saving summary, merged over the window's panes at every close.
+    type Entry = { events: number; error: number; search: number; anonymous: number; mask: number };
+    const panes = new Map<number, SpaceSaving<Entry>>();
+    for (const e of events) {
+      const pane = Math.floor(e.ts / 10);
+      if (!panes.has(pane)) panes.set(pane, new SpaceSaving<Entry>(capacity));
+      const entry = panes.get(pane)!.offer(e.key, 1, () => ({ events: 0, error: 0, search: 0, anonymous: 0, mask: 0 }));
+      entry.search++;
+      if (e.actorBit < 0) entry.anonymous++;
+      else entry.mask |= 1 << e.actorBit;
+    }
+    expect(results.length).toBeGreaterThan(30);
+    for (const result of results) {
+      const merged = new Map<string, Entry>();
+      for (let pane = result.start / 10; pane < result.end / 10; pane++) {
+        for (const [key, e] of panes.get(pane) ?? []) {
+          const m = merged.get(key) ?? { events: 0, error: 0, search: 0, anonymous: 0, mask: 0 };
+          merged.set(key, { events: m.events + e.events, error: m.error + e.error, search: m.search + e.search, anonymous: m.anonymous + e.anonymous, mask: m.mask | e.mask });
+        }
+      }
+      const expected = [...merged.values()].map((e) => e.events).sort((a, b) => b - a).slice(0, capacity);
+      expect(result.keys.map((k) => k.events)).toEqual(expected);
+      const threshold = expected[expected.length - 1] ?? 0;
+      for (const k of result.keys) {
+        const m = merged.get(k.key)!;
+        expect(k).toMatchObject({ events: m.events, error: m.error, bySignal: { search: m.search, view: 0, sale: 0 }, anonymous: m.anonymous });
+        expect(k.actors).toBe(estimate(m.mask));
+      }
+      // Every key above the cut is reported (ties at the cut may be any of them).
+      const reported = new Set(result.keys.map((k) => k.key));
+      for (const [key, m] of merged) if (m.events > threshold) expect(reported.has(key)).toBe(true);
     }
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvent } from '../../src/ingest/schemas.js';
+import type { EventKind } from '../../src/domain.js';
+import { kindOfSubject, parseEvent, plainEvent, validateFields } from '../../src/ingest/schemas.js';
 
 const NOW = Date.UTC(2026, 10, 24, 12);
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
@@ -64,5 +65,52 @@ describe('parseEvent', () => {
 
   it('rejects invalid UTF-8 as not JSON', () => {
     expect(parseEvent('events.view', new Uint8Array([0x7b, 0xff, 0x7d]), NOW)).toMatchObject({ ok: false, reason: 'not_json' });
+  });
+
+  it('checks plainly valid events without the schema, with exactly the schema\'s result, and leaves everything else to it', () => {
+    // A seeded generator of field values, valid and not, for every field of every kind.
+    let seed = 42;
+    const random = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+    const values: readonly unknown[] = [
+      undefined, null, true, 0, -0, 1, 2, 1.5, -1, 1e9, 1e9 + 1, 1_000_000, 1_000_001, Infinity, NOW, [], {}, ['a'],
+      '', ' ', '  x  ', 'a', 'EUR', 'EURO1234', 'EURO12345', 'linen dress', 'é ü', 'a\u0000b', 'tab\there', 'x'.repeat(128), 'x'.repeat(129),
+      ' '.repeat(3) + 'q'.repeat(256), 'q'.repeat(257), '2026-11-24T10:00:00Z', '2026-11-24T11:00:00+01:00', '2026-11-24 10:00:00', '2026-13-45T10:00:00Z', '1800000000000',
+    ];
+    const fields = ['id', 'ts', 'query', 'sku', 'qty', 'price', 'currency', 'region', 'user', 'session', 'extra'];
+    let plain = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const kind = pick<EventKind>(['search', 'view', 'sale']);
+      const object: Record<string, unknown> = {};
+      // Mostly valid events, with one or two fields changed, so both paths are exercised.
+      const base: Record<string, unknown> = { id: `e${i}`, ts: NOW, query: 'linen dress', sku: 'SKU-1', qty: 1, price: 9.5, currency: 'EUR', region: 'eu', user: 'u1', session: 's1' };
+      for (const field of fields) if (random() < 0.8 && base[field] !== undefined) object[field] = base[field];
+      for (let k = Math.floor(random() * 3); k > 0; k--) {
+        const value = pick(values);
+        if (value === undefined) delete object[pick(fields)];
+        else object[pick(fields)] = value;
+      }
+      const fast = plainEvent(kind, object);
+      if (fast === undefined) continue;
+      plain++;
+      const reference = validateFields(kind, object);
+      expect(reference.ok, JSON.stringify({ kind, object })).toBe(true);
+      if (!reference.ok) continue;
+      expect(fast).toStrictEqual(reference.event);
+      expect(Object.keys(fast)).toEqual(Object.keys(reference.event));
+    }
+    expect(plain).toBeGreaterThan(2_000);
+    expect(plainEvent('search', { id: 'a', ts: NOW, query: ' Linen ', user: 'u', session: 's', region: 'eu' })).toBeDefined();
+    expect(plainEvent('view', { id: 'a', ts: NOW, sku: 'S1', user: 'u', session: 's', region: 'eu' })).toBeDefined();
+    expect(plainEvent('sale', { id: 'a', ts: NOW, sku: 'S1', qty: 2, price: 9.5, user: 'u', region: 'eu' })).toBeDefined();
+  });
+
+  it('reads the kind off the subject\'s second token', () => {
+    const reference = (subject: string) => {
+      const kind = subject.split('.', 2)[1];
+      return kind === 'search' || kind === 'view' || kind === 'sale' ? kind : undefined;
+    };
+    const subjects = ['events.search', 'events.view.eu', 'events.sale.p7', 'events.sales', 'events.sal', 'events.', 'events', '', '.sale', 'x.view', 'events..view', 'events.view.', 'events.searchx.y', 'events.click'];
+    for (const subject of subjects) expect(kindOfSubject(subject), subject).toBe(reference(subject));
   });
 });
