@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertMessage, FeedMessage, SpikeMessage } from '../../src/feed/protocol.js';
 import { createTraffic, generateCatalog, runSimulation } from '../../src/sim/index.js';
 import { eventually, spawnTestApp, type ChildApp } from '../helpers/app.js';
-import { openWall } from '../helpers/browser.js';
+import { openWall, type WallPage } from '../helpers/browser.js';
 import { startTestNats, type TestNats } from '../helpers/nats.js';
 
 const SURGING_SKU = 'SKU-0010';
@@ -20,6 +20,10 @@ describe('end to end: NATS -> windows -> detector -> ClickHouse + WebSocket -> w
   let nc: NatsConnection;
   const messages: FeedMessage[] = [];
   let socket: WebSocket;
+  /** Open before the surge, as on a real wall: it must show the item while it rises. */
+  let wall: WallPage;
+  /** The surging item's row as the wall drew it while the item rose. */
+  let wallRowText = '';
 
   beforeAll(async () => {
     nats = await startTestNats();
@@ -29,9 +33,11 @@ describe('end to end: NATS -> windows -> detector -> ClickHouse + WebSocket -> w
     socket = new WebSocket(app.url.replace('http', 'ws') + '/ws');
     socket.on('message', (data) => messages.push(JSON.parse(String(data)) as FeedMessage));
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    wall = await openWall(app.url);
   });
 
   afterAll(async () => {
+    await wall?.close();
     socket?.close();
     await app?.stop();
     await nats?.stop();
@@ -67,6 +73,10 @@ describe('end to end: NATS -> windows -> detector -> ClickHouse + WebSocket -> w
     expect(spike.volume).toBeGreaterThan(spike.expected * 1.5);
     expect(spike.startedAt).toBeGreaterThanOrEqual(from + 70_000);
     expect(spike.title).toBe(catalog.find((item) => item.sku === SURGING_SKU)!.title);
+    // The wall got the same spike: the rising item is on it now (rows that fit the screen only, so ask while it leads).
+    const row = wall.page.locator(`[data-testid="wall-row"][data-key="${SURGING_SKU}"]`).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    wallRowText = await row.innerText();
     await eventually(() => messages.some((m) => m.type === 'ranking' && m.entries.some((e) => e.key === SURGING_SKU)));
     await eventually(() => messages.some((m) => m.type === 'counters' && m.eventsPerSec > 0));
     // The default rules alert on every spike: the wall hears of the alert as it fires.
@@ -94,18 +104,11 @@ describe('end to end: NATS -> windows -> detector -> ClickHouse + WebSocket -> w
   });
 
   it('shows the spiking item on the wall in Chromium', async () => {
-    const wall = await openWall(app.url);
-    try {
-      const row = wall.page.locator(`[data-testid="wall-row"][data-key="${SURGING_SKU}"]`);
-      await row.first().waitFor({ state: 'visible', timeout: 20_000 });
-      const title = generateCatalog(7).find((item) => item.sku === SURGING_SKU)!.title;
-      await expect(row.first().innerText()).resolves.toContain(title);
-      await wall.page.locator('[data-testid="conn-state"][data-state="live"]').waitFor({ timeout: 10_000 });
-      await wall.page.screenshot({ path: 'test-results/e2e-wall.png' });
-      expect(wall.errors).toEqual([]);
-    } finally {
-      await wall.close();
-    }
+    const title = generateCatalog(7).find((item) => item.sku === SURGING_SKU)!.title;
+    expect(wallRowText).toContain(title);
+    await wall.page.locator('[data-testid="conn-state"][data-state="live"]').waitFor({ timeout: 10_000 });
+    await wall.page.screenshot({ path: 'test-results/e2e-wall.png' });
+    expect(wall.errors).toEqual([]);
   });
 
   it('drains on SIGTERM and exits 0', async () => {
