@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchDecodeError, decodeBatch, encodeBatch } from '../../src/cluster/batch.js';
+import { BatchDecodeError, batchSchema, decodeBatch, encodeBatch } from '../../src/cluster/batch.js';
 import { Board } from '../../src/cluster/board.js';
 import { RangeBuilder, SeqCoverage } from '../../src/cluster/coverage.js';
 import { ObservationExchange } from '../../src/cluster/exchange.js';
@@ -106,6 +106,30 @@ describe('observation batches', () => {
   ])('rejects %s with a reason naming the field', (text, where) => {
     expect(() => decodeBatch(text)).toThrow(BatchDecodeError);
     expect(() => decodeBatch(text)).toThrow(where);
+  });
+});
+
+describe('observation batch checks', () => {
+  it('accept exactly what the schema accepts', () => {
+    const valid: unknown[] = [7, 'sku', 'SKU-1', 'view', 1_000, 0, 0, 3];
+    const bad: unknown[] = [0, -1, 1.5, 'x', null, 'colour', 'buy', Infinity, 32, -2, undefined];
+    let seed = 3;
+    const pick = <T,>(list: readonly T[]) => list[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % list.length]!;
+    for (let i = 0; i < 2_000; i++) {
+      const tuple: unknown[] = [...valid];
+      tuple[pick([0, 1, 2, 3, 4, 5, 6, 7])] = pick(bad);
+      const text = JSON.stringify({ v: 1, from: 'i', cover: [1, 2], obs: [valid, tuple] });
+      let accepted = true;
+      try {
+        decodeBatch(text);
+      } catch (err) {
+        expect(err).toBeInstanceOf(BatchDecodeError);
+        accepted = false;
+      }
+      const reparsed = JSON.parse(text) as { obs: unknown[] };
+      const expectedOk = batchSchema.safeParse(reparsed).success;
+      expect({ tuple: reparsed.obs[1], accepted }).toEqual({ tuple: reparsed.obs[1], accepted: expectedOk });
+    }
   });
 });
 
