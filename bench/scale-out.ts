@@ -11,6 +11,8 @@
  * scaled out, their observations durable in JetStream).
  * Prints a table, writes bench/results/scale-out-latest.json, and rewrites
  * the generated block of docs/scaling.md and docs/scaling-instances.svg.
+ * `--only NAME` runs one of them (docs untouched); `--profile` writes each
+ * instance's V8 CPU profile to bench/results/profiles/.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,10 @@ import { Workload, writeCatalog } from './lib/workload.js';
 import { lineChart } from './report.js';
 
 const quick = process.argv.includes('--quick');
+/** `--profile`: each instance writes a V8 CPU profile to bench/results/profiles/. */
+const profileDir = process.argv.includes('--profile') ? join(import.meta.dirname, 'results', 'profiles') : undefined;
+/** `--only "scaled out x1"`: just that run (the docs are left as they are). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const EVENTS = quick ? 150_000 : 400_000;
 const PARTITIONS = 8;
 
@@ -62,7 +68,7 @@ async function measure(run: Run): Promise<RunResult> {
         CATALOG_PATH: catalogPath,
         ...(run.scaledOut ? { PARTITIONS: String(PARTITIONS), INSTANCE_ID: `bench-${i}`, LEASE_TTL: '3s' } : {}),
       });
-      apps.push(spawnChild('child-app.ts', { env }));
+      apps.push(spawnChild('child-app.ts', { env, execArgv: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [] }));
     }
     let firstAt: number | undefined;
     let steadyAt: number | undefined;
@@ -141,13 +147,14 @@ const started = performance.now();
 const loadStart = (await import('node:os')).loadavg()[0]!;
 compile();
 const results: RunResult[] = [];
-for (const run of RUNS) results.push(await measure(run));
+for (const run of RUNS.filter((r) => only === undefined || r.name === only)) results.push(await measure(run));
 const seconds = (performance.now() - started) / 1000;
 const loadEnd = (await import('node:os')).loadavg()[0]!;
 
 console.log(['run', 'instances', 'events/s', 'per instance', 'CPU ms/1k', 'RSS MB'].join('\t'));
 for (const r of results) console.log([r.name, r.instances, r.eventsPerSec, r.perInstance, r.cpuMsPer1k, r.rssMb].join('\t'));
 
+if (only !== undefined) process.exit(0);
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(join(resultsDir, 'scale-out-latest.json'), JSON.stringify({ at: new Date().toISOString(), quick, events: EVENTS, partitions: PARTITIONS, results }, null, 2));
