@@ -119,8 +119,8 @@ async function startInstances(natsUrls: readonly string[], env: Record<string, s
 }
 
 describe('three instances against one instance', () => {
-  /** Short windows so that a surge shows within seconds. */
-  const WINDOWS = { WINDOW: '4s', SLIDE: '1s', ALLOWED_LATENESS: '1s', REPLAY: '0' };
+  /** Short windows so that a surge shows within seconds; lateness to spare for a loaded machine (the observations take an extra hop). */
+  const WINDOWS = { WINDOW: '4s', SLIDE: '1s', ALLOWED_LATENESS: '3s', REPLAY: '0' };
 
   it('gives the same stored totals and the same spikes', async () => {
     // Side by side on the same events (same ids, same event times), each set-up with its own nats-server and database.
