@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '../streams/events.js';
 import { spawnChild, type Message } from './lib/child.js';
-import { ingestConsumerInfo, prepublish, startBenchNats, streamLastSeq } from './lib/nats.js';
-import { progress, round, sleep, tempDir, until } from './lib/util.js';
+import { prepublish, startBenchNats, streamLastSeq, timeAcks } from './lib/nats.js';
+import { progress, round, sleep, tempDir } from './lib/util.js';
 import { cardinality, Workload, writeCatalog, type Cardinality } from './lib/workload.js';
 
 /**
@@ -134,28 +134,8 @@ export async function runIngest(options: IngestRunOptions): Promise<{ ingest: In
       execArgv: [...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ...(process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
     });
     try {
-      let firstAt: number | undefined;
-      let steadyAt: number | undefined;
-      const timed = last - LEFT_UNTIMED;
-      let lastReport = Date.now();
-      await until(
-        async () => {
-          const info = await ingestConsumerInfo(nats.nc);
-          const at = performance.now();
-          if (firstAt === undefined && info.delivered.stream_seq > 0) firstAt = at;
-          if (steadyAt === undefined && info.ack_floor.stream_seq >= timed) steadyAt = at;
-          if (Date.now() - lastReport > 2_000) {
-            lastReport = Date.now();
-            progress(`  acked ${info.ack_floor.stream_seq.toLocaleString()} / ${last.toLocaleString()} (pending ${info.num_pending.toLocaleString()}, unacked ${info.num_ack_pending.toLocaleString()}, redelivered ${info.num_redelivered.toLocaleString()})`);
-          }
-          return steadyAt;
-        },
-        600_000,
-        'trendmon to store and ack the timed events',
-        25,
-      );
+      const seconds = await timeAcks(nats.nc, last - LEFT_UNTIMED, last, 'trendmon');
       await app.next('ready');
-      const seconds = (steadyAt! - firstAt!) / 1000;
       app.send({ type: 'stats' });
       const stats = await app.next<AppStats>('stats');
       return {

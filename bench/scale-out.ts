@@ -18,8 +18,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appEnv, LEFT_UNTIMED, type AppStats } from './ingest.js';
 import { compile, spawnChild, type Child } from './lib/child.js';
-import { ingestConsumerInfo, prepublish, startBenchNats, streamLastSeq } from './lib/nats.js';
-import { describeMachine, progress, round, tempDir, until } from './lib/util.js';
+import { prepublish, startBenchNats, streamLastSeq, timeAcks } from './lib/nats.js';
+import { describeMachine, progress, round, tempDir } from './lib/util.js';
 import { Workload, writeCatalog } from './lib/workload.js';
 import { lineChart } from './report.js';
 
@@ -70,25 +70,7 @@ async function measure(run: Run): Promise<RunResult> {
       });
       apps.push(spawnChild('child-app.ts', { env, execArgv: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [] }));
     }
-    let firstAt: number | undefined;
-    let steadyAt: number | undefined;
-    let lastReport = Date.now();
-    await until(
-      async () => {
-        const info = await ingestConsumerInfo(nats.nc);
-        const at = performance.now();
-        if (firstAt === undefined && info.delivered.stream_seq > 0) firstAt = at;
-        if (steadyAt === undefined && info.ack_floor.stream_seq >= last - LEFT_UNTIMED) steadyAt = at;
-        if (Date.now() - lastReport > 2_000) {
-          lastReport = Date.now();
-          progress(`  ${run.name}: acked ${info.ack_floor.stream_seq.toLocaleString()} / ${last.toLocaleString()}`);
-        }
-        return steadyAt;
-      },
-      600_000,
-      `${run.name} to ack the timed events`,
-    );
-    const seconds = (steadyAt! - firstAt!) / 1000;
+    const seconds = await timeAcks(nats.nc, last - LEFT_UNTIMED, last, run.name);
     const stats = await Promise.all(
       apps.map(async (app) => {
         await app.next('ready');

@@ -74,3 +74,31 @@ export async function streamLastSeq(nc: NatsConnection): Promise<number> {
   const jsm = await jetstreamManager(nc);
   return (await jsm.streams.info(EVENTS_STREAM.name)).state.last_seq;
 }
+
+/**
+ * Seconds from the ingest consumer's first delivery until its ack floor
+ * reaches `timedSeq` (all of those events stored and acked), polling every
+ * 25 ms; reports progress every 2 s.
+ */
+export async function timeAcks(nc: NatsConnection, timedSeq: number, lastSeq: number, label: string): Promise<number> {
+  let firstAt: number | undefined;
+  let steadyAt: number | undefined;
+  let lastReport = Date.now();
+  await until(
+    async () => {
+      const info = await ingestConsumerInfo(nc);
+      const at = performance.now();
+      if (firstAt === undefined && info.delivered.stream_seq > 0) firstAt = at;
+      if (steadyAt === undefined && info.ack_floor.stream_seq >= timedSeq) steadyAt = at;
+      if (Date.now() - lastReport > 2_000) {
+        lastReport = Date.now();
+        progress(`  ${label}: acked ${info.ack_floor.stream_seq.toLocaleString()} / ${lastSeq.toLocaleString()} (pending ${info.num_pending.toLocaleString()}, unacked ${info.num_ack_pending.toLocaleString()}, redelivered ${info.num_redelivered.toLocaleString()})`);
+      }
+      return steadyAt;
+    },
+    600_000,
+    `${label} to store and ack the timed events`,
+    25,
+  );
+  return (steadyAt! - firstAt!) / 1000;
+}
