@@ -130,9 +130,18 @@ describe('alerts: surge -> grouped, signed notifications with projected demand -
   it('repeats respect the intervals while the surge lasts', { timeout: 60_000 }, async () => {
     const group = () => receiver.accepted.filter((b) => b.groupKey === '{}:{category="knitwear", factory="porto"}' && b.status === 'firing');
     await eventually(() => group().length >= 2, 30_000);
-    const times = receiver.requests
+    const ids = receiver.requests
       .filter((r) => r.status === 200 && r.body.groupKey === '{}:{category="knitwear", factory="porto"}' && r.body.status === 'firing')
-      .map((r) => r.at);
+      .map((r) => r.body.notificationId);
+    // When each notification was formed (its `queued` history row): arrival times add the delivery path's jitter.
+    const queued = await eventually(async () => {
+      const rows = await app.sql<{ id: string; at: string }>(
+        `SELECT alert_id AS id, toUnixTimestamp64Milli(min(sent_at)) AS at FROM trendmon.alerts
+         WHERE outcome = 'queued' AND integration = 'webhook-0' AND alert_id IN ('${ids.join("','")}') GROUP BY alert_id`,
+      );
+      return rows.length === ids.length ? new Map(rows.map((r) => [r.id, Number(r.at)])) : undefined;
+    });
+    const times = ids.map((id) => queued.get(id)!);
     for (let i = 1; i < times.length; i++) {
       const sameAlerts = group()[i]!.alerts.length === group()[i - 1]!.alerts.length;
       // A repeat of the same firing set waits the repeat interval; news waits at least a group interval.
