@@ -128,16 +128,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       clickhouse.insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow' }).then(() => undefined);
     /** True while the store fails: the ingest is held back, and the windows must not treat that as idleness. */
     const storeHeld = new BehaviorSubject(false);
-    /** True while NATS is unreachable: nothing arrives, which is not idleness either. */
-    const natsDown = new BehaviorSubject(false);
-    void (async () => {
-      for await (const status of nc.status()) {
-        if (status.type === 'disconnect') natsDown.next(true);
-        else if (status.type === 'reconnect') natsDown.next(false);
-      }
-    })();
-    const held = combineLatest([storeHeld, natsDown]).pipe(
-      map(([store, nats]) => store || nats),
+    /** True until the ingest shows it has read everything the stream holds (Ingest.behind). */
+    const ingestBehind = new BehaviorSubject(true);
+    const held = combineLatest([storeHeld, ingestBehind]).pipe(
+      map(([store, behind]) => store || behind),
       distinctUntilChanged(),
     );
     const writer = new BatchWriter({
@@ -416,19 +410,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         if (clusterCounters) clusterCounters.close();
       });
     }
+    ingest.behind.subscribe((behind) => ingestBehind.next(behind));
     await ingest.start();
     closers.push(() => ingest.stop());
-    const backlogGauge = setInterval(() => {
-      ingest.backlog().then(
-        (backlog) => {
-          if (!backlog) return;
-          metrics.consumerPending.set(backlog.pending);
-          metrics.consumerAckPending.set(backlog.ackPending);
-        },
-        () => undefined, // NATS unreachable: /readyz says so; the gauges keep their last value
-      );
-    }, 5_000);
-    closers.push(() => clearInterval(backlogGauge));
 
     const countersTimer = setInterval(() => feed.broadcast({ type: 'counters', serverTime: Date.now(), ...readCounters() }), 1000);
     closers.push(() => clearInterval(countersTimer));

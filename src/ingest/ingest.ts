@@ -4,15 +4,17 @@
  * the rest into dead letters. A message is acked only once its row (event
  * or dead letter) is stored.
  */
-import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
 import type { TrendEvent } from '../domain.js';
 import type { Metrics } from '../metrics.js';
 import type { DeadLetterRow } from '../store/rows.js';
 import { eventRow, TABLE_OF_KIND } from '../store/rows.js';
 import type { BatchWriter } from '../store/writer.js';
 import { DEAD_LETTER_SUBJECT, EVENTS_STREAM, INGEST_CONSUMER } from '../../streams/events.js';
+import { ConsumerProgress } from './progress.js';
 import { RecentIds } from './recent-ids.js';
 import { DEFAULT_LIMITS, parseEvent, type ParseLimits, type RejectReason } from './schemas.js';
 
@@ -55,9 +57,16 @@ export class Ingest {
   /** Messages pulled and not yet acked; bounded by the consumer's max_ack_pending. */
   private readonly inFlight = new Set<JsMsg>();
   private keepAlive?: NodeJS.Timeout;
-  private consumer?: Consumer;
   /** Stream sequence up to which events were already counted by `replay()`. */
   private replayedThrough = 0;
+  private progress?: ConsumerProgress;
+  private readonly behindState = new BehaviorSubject(true);
+  /**
+   * True while the ingest cannot show it has every message the stream holds
+   * for it (before start, cut off from NATS, or with a backlog): the live
+   * windows must not take the silence for an idle stream (ConsumerProgress).
+   */
+  readonly behind: Observable<boolean> = this.behindState.pipe(distinctUntilChanged());
 
   constructor(private readonly options: IngestOptions) {
     this.recent = new RecentIds(options.recentIdCapacity ?? 200_000);
@@ -105,7 +114,17 @@ export class Ingest {
   async start(): Promise<void> {
     const js = jetstream(this.options.nc);
     const consumer = await js.consumers.get(EVENTS_STREAM.name, INGEST_CONSUMER.durable_name);
-    this.consumer = consumer;
+    const { metrics } = this.options;
+    const progress = (this.progress = new ConsumerProgress({
+      nc: this.options.nc,
+      info: () => consumer.info(),
+      unacked: () => this.inFlight.size,
+      onBacklog: (backlog) => {
+        metrics.consumerPending.set(backlog.num_pending);
+        metrics.consumerAckPending.set(backlog.num_ack_pending);
+      },
+    }));
+    progress.behind.subscribe((behind) => this.behindState.next(behind));
     // While the store is failing, tell JetStream we are still working on what
     // we hold, so it is not redelivered on top of itself every ack_wait.
     this.keepAlive = setInterval(() => {
@@ -119,6 +138,7 @@ export class Ingest {
           let sliceStarted = performance.now();
           for await (const msg of this.messages) {
             this.handle(msg);
+            progress.handled(this.messages.getPending(), () => msg.info.pending);
             await this.options.writer.whenReady();
             // Buffered messages arrive as microtasks: let timers and I/O run between slices of them.
             if (performance.now() - sliceStarted >= YIELD_EVERY_MS) {
@@ -135,17 +155,11 @@ export class Ingest {
     })();
   }
 
-  /** How far behind the stream the ingest is: messages not yet delivered, and delivered but unacked. */
-  async backlog(): Promise<{ pending: number; ackPending: number } | undefined> {
-    if (!this.consumer) return undefined;
-    const info = await this.consumer.info();
-    return { pending: info.num_pending, ackPending: info.num_ack_pending };
-  }
-
   /** Stops pulling; what was pulled is acked as the writer stores it. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.keepAlive);
+    this.progress?.stop();
     this.messages?.stop();
     // The loop may be parked on a full writer; it ends once that drains or closes.
     await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, 5_000))]);

@@ -28,6 +28,8 @@ export interface NatsServerOptions {
   readonly host?: string;
   /** Extra config lines appended verbatim (auth, mappings, ...). */
   readonly extraConfig?: string;
+  /** False starts the server without JetStream (tests: a server whose JetStream is not back yet). */
+  readonly jetStream?: boolean;
   readonly binary?: string;
 }
 
@@ -77,9 +79,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       `port: ${options.port ?? -1}`,
       `ports_file_dir: "${portsDir}"`,
       `max_payload: 1MB`,
-      `jetstream {`,
-      `  store_dir: "${storeDir}"`,
-      `}`,
+      options.jetStream === false ? '' : `jetstream {\n  store_dir: "${storeDir}"\n}`,
       options.extraConfig ?? '',
     ].join('\n'),
   );

@@ -11,8 +11,12 @@ export interface TestNats {
   readonly dir: string;
   /** A fresh client connection, closed by `stop()`. */
   connect(): Promise<NatsConnection>;
-  /** Restarts the server on the same port and store (an outage). */
-  restart(): Promise<void>;
+  /**
+   * Restarts the server on the same port and store (an outage); with
+   * `jetStream: false`, without JetStream, as a server still recovering it
+   * answers: clients reconnect, JetStream does not deliver.
+   */
+  restart(options?: { jetStream?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,10 +37,10 @@ export async function startTestNats(extraConfig?: string): Promise<TestNats> {
       connections.push(nc);
       return nc;
     },
-    async restart() {
+    async restart(options = {}) {
       const port = server.port;
       await server.stop();
-      server = await startNatsServer({ dir, port, extraConfig });
+      server = await startNatsServer({ dir, port, extraConfig, ...options });
     },
     async stop() {
       await Promise.allSettled(connections.map((nc) => nc.close()));
