@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Baseline } from '../../src/detect/baseline.js';
-import { gamma, poisson } from '../../src/detect/eval/sampling.js';
+import { gamma, poisson } from '../../src/cli/eval/sampling.js';
 import { DEFAULT_KEY_OPTIONS } from '../../src/detect/key-model.js';
 import { DailyProfile, DAY_MS } from '../../src/detect/season.js';
 import { Rng } from '../../src/sim/random.js';

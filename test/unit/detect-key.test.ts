@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { poisson } from '../../src/detect/eval/sampling.js';
+import { poisson } from '../../src/cli/eval/sampling.js';
 import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../../src/detect/key-model.js';
 import { Rng } from '../../src/sim/random.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logGamma } from '../../src/detect/eval/sampling.js';
+import { logGamma } from '../../src/cli/eval/sampling.js';
 import { countDeviance, countSurprise, decayWeight, valueSurprise } from '../../src/detect/stats.js';
 
 /** The normal quantile of an upper tail probability (bisection on erfc; tests only). */

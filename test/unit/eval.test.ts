@@ -3,8 +3,8 @@
  * `npm run eval`, on fewer seeded series, held to the targets of issue 5.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluate, missedTargets, SMALL_EVAL, TARGETS, type EvalReport } from '../../src/detect/eval/evaluate.js';
-import { SCENARIOS } from '../../src/detect/eval/scenarios.js';
+import { evaluate, missedTargets, SMALL_EVAL, TARGETS, type EvalReport } from '../../src/cli/eval/evaluate.js';
+import { SCENARIOS } from '../../src/cli/eval/scenarios.js';
 
 describe('spike detection, measured on labelled series', () => {
   let report: EvalReport;

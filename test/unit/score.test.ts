@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CsvInputError, parseSeriesCsv, scoreFile } from '../../src/cli/score.js';
-import { poisson } from '../../src/detect/eval/sampling.js';
+import { poisson } from '../../src/cli/eval/sampling.js';
 import { anomalyScore, scoreSeries } from '../../src/detect/series.js';
 import { Rng } from '../../src/sim/random.js';
 

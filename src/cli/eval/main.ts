@@ -12,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { endProgress, progressLine } from '../../cli/progress.js';
+import { endProgress, progressLine } from '../progress.js';
 import { evaluate, FULL_EVAL, missedTargets, SMALL_EVAL, type EvalSettings } from './evaluate.js';
 import { exampleChart, markdownTable, resultsChart } from './report.js';
 

@@ -4,8 +4,8 @@
  * saw it). Plain strings, no dependencies.
  */
 import { hashSeed } from '../../hash.js';
-import type { KeyStep } from '../key-model.js';
-import { anomalyScore } from '../series.js';
+import type { KeyStep } from '../../detect/key-model.js';
+import { anomalyScore } from '../../detect/series.js';
 import { runSeries, TARGETS, type EvalReport, type Metrics } from './evaluate.js';
 import { SCENARIOS, type LabelledSeries } from './scenarios.js';
 

@@ -7,7 +7,7 @@
  * minus the surge's first window, in slides.
  */
 import { hashSeed } from '../../hash.js';
-import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../key-model.js';
+import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../../detect/key-model.js';
 import { SCENARIOS, type LabelledSeries, type Scenario } from './scenarios.js';
 
 const DAY_MS = 86_400_000;

@@ -8,7 +8,7 @@
  * Everything is a pure function of the seed.
  */
 import { Rng } from '../../sim/random.js';
-import { countSurprise } from '../stats.js';
+import { countSurprise } from '../../detect/stats.js';
 import { gamma, poisson, sketchActors } from './sampling.js';
 
 /** A labelled positive: a surge or level shift an alarm must find. */
