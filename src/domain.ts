@@ -56,7 +56,15 @@ export const DIMENSIONS: readonly Dimension[] = ['sku', 'query', 'term', 'catego
 /** Which kind of shopper activity a count came from. */
 export type Signal = EventKind;
 
-export type SpikeStatus = 'rising' | 'ongoing' | 'ended';
+/** Which way a key moved: above its expected level, or below it (a stock-out, a broken listing). */
+export type Direction = 'rising' | 'falling';
+
+/**
+ * A spike's life: `rising` (a rise that is new or still growing) or
+ * `falling` (a fall that is new or still deepening), then `ongoing`, then
+ * `ended`.
+ */
+export type SpikeStatus = 'rising' | 'falling' | 'ongoing' | 'ended';
 
 /** Why a spike ended: it fell back (`faded`), or stayed up and became the baseline (`new-normal`). */
 export type EndReason = 'faded' | 'new-normal';

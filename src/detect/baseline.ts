@@ -1,9 +1,11 @@
 /**
  * A key's expected level for a window, and how much windows vary around it.
+ * Two kinds share one interface: {@link CountBaseline} for event counts
+ * (the live detector, and count series in `trendmon score`) and
+ * ValueBaseline (value-baseline.ts) for plain values.
  *
  *   expected  mu_t = max(s(t) * L, minExpected)
- *   counts:   variance = mu + phi * mu^2           (negative binomial)
- *   values:   variance = s(t)^2 * sigma^2          (plain series, `trendmon score`)
+ *   variance  mu + phi * mu^2           (negative binomial)
  *
  * L is the deseasonalised level (a ratio of event-time decayed sums), s(t)
  * the time-of-day factor ({@link DailyProfile}) once the key has the volume
@@ -13,11 +15,15 @@
  * below `phiMin`, which also absorbs the baseline's own error on big keys).
  * Learning is robust: a window is winsorised to mu +- learnClip * sd before
  * it is learned, so a surge does not drag the baseline up before it is
- * judged, nor the first windows of an outage pull it down. docs/detection.md
- * has the formulas.
+ * judged, nor the first windows of an outage pull it down. Inside an
+ * excursion (an open spike, a fall) nothing learns but the time-of-day
+ * profile, and that only where yesterday missed the same way: a routine
+ * daily step first taken for a spike is learned, not frozen out, while a
+ * surge that comes once does not teach the profile that its hour is busy.
+ * docs/detection.md has the formulas.
  */
-import { DailyProfile, DAY_MS } from './season.js';
-import { countSurprise, decayWeight, valueSurprise } from './stats.js';
+import { DailyProfile, DailyResiduals, DAY_MS, ProfileChoice } from './season.js';
+import { countSurprise, decayWeight } from './stats.js';
 
 export interface BaselineOptions {
   /** Memory of the level: a level shift is half learned after this long. */
@@ -28,6 +34,12 @@ export interface BaselineOptions {
   readonly seasonHalfLifeMs: number;
   /** Width of one time-of-day bin (must divide a day). */
   readonly seasonBinMs: number;
+  /**
+   * A second, finer profile (e.g. one bin per row of a series), used when it
+   * predicts better: sharp routine steps. Unset: the coarse one alone (the
+   * live detector, where memory per key counts).
+   */
+  readonly fineSeasonBinMs?: number;
   /** Expected level never assumed below this, events per window (keeps rare keys quiet). */
   readonly minExpected: number;
   /** Smallest over-dispersion phi: relative spread sqrt(phi) the baseline never claims to beat. */
@@ -41,11 +53,43 @@ export interface BaselineOptions {
   readonly clipScore: number;
 }
 
-/** What the baseline expects of one window. */
+/** What a baseline expects of one window. */
 export interface Prediction {
+  /** Expected value, in the series' own units. */
   readonly mean: number;
+}
+
+/** What the key model needs of a baseline, whatever the kind of series. */
+export interface Baseline<P extends Prediction = Prediction> {
+  /** Deseasonalised level. */
+  readonly level: number;
+  /**
+   * A day of history is behind it: the time of day is known (or the key is
+   * too small to have one), so its surprises mean what they say and may
+   * calibrate the evidence.
+   */
+  readonly seasoned: boolean;
+  predict(at: number): P;
+  /** Surprise of `x` against a prediction, in standard deviations (signed). */
+  surprise(x: number, p: P): number;
+  /** Surprise of `x` against another reference value `ref` with the same spread (spike growth). */
+  surpriseAgainst(x: number, ref: number, p: P): number;
+  /**
+   * Learns window value `x` at `at`, `dtMs` after the previous window,
+   * against its prediction `p`; `robust`: winsorise first (past warm-up);
+   * `excursion`: inside a spike or a fall, where only the profile learns.
+   */
+  learn(at: number, dtMs: number, x: number, p: P, robust: boolean, excursion: boolean): void;
+  /** A new normal: the level becomes what window value `observed` at `at` implies. */
+  adopt(at: number, observed: number): void;
+  /** The expected value at `at` if the level were `level`. */
+  meanFor(level: number, at: number): number;
+}
+
+/** What a count baseline expects of one window. */
+export interface CountPrediction extends Prediction {
   readonly variance: number;
-  /** Over-dispersion used (counts). */
+  /** Over-dispersion used. */
   readonly phi: number;
   /** Time-of-day factor s(t). */
   readonly season: number;
@@ -74,8 +118,6 @@ const SEASON_BAND = 3;
  * is wild.
  */
 const SETTLE_HALF_LIVES = 2;
-/** Relative floor of the spread of a plain (non-count) series. */
-const VALUE_REL_FLOOR = 0.01;
 
 /**
  * A level as a ratio of decayed sums, L = sum(d x) / sum(d s): the
@@ -83,7 +125,7 @@ const VALUE_REL_FLOOR = 0.01;
  * in the quiet hours (small s) weigh little instead of being blown up by
  * 1/s. At the start it is a plain mean of the windows so far.
  */
-class DecayedLevel {
+export class DecayedLevel {
   readonly #halfLifeMs: number;
   /** Zero windows before the key appeared, folded into the weights at the first window. */
   #priorWindows: number;
@@ -115,9 +157,8 @@ class DecayedLevel {
   }
 }
 
-export class Baseline {
+export class CountBaseline implements Baseline<CountPrediction> {
   readonly #o: BaselineOptions;
-  readonly #counts: boolean;
   /** Deseasonalised level, per window. */
   readonly #level: DecayedLevel;
   /** The same with a one-day half-life: what the time-of-day profile is measured against. */
@@ -125,122 +166,113 @@ export class Baseline {
   /** Windows learned since the key appeared, and the event time they span. */
   #windows = 0;
   #spanMs = 0;
-  /** Counts: decayed sums of (r^2 - mu) and mu^2, whose ratio estimates phi. */
+  /** Decayed sums of (r^2 - mu) and mu^2, whose ratio estimates phi. */
   #excess = 0;
   #scale = 0;
-  /** Values: decayed sums of squared deseasonalised residuals and of weights. */
-  #squares = 0;
-  #weight = 0;
-  #profile?: DailyProfile;
+  #profiles?: ProfileChoice<DailyProfile>;
   #profileStart = 0;
+  /** What each time of day missed by, today and yesterday (log ratios). */
+  #residuals?: DailyResiduals;
   /** Profile and dispersion learn again from this event time (see SETTLE_HALF_LIVES). */
   #settledAt = -Infinity;
-  /** Values: a negative value turns the (multiplicative) profile off for good. */
-  #negative = false;
 
   /**
-   * `counts`: the series counts events (Poisson-like); otherwise it is any
-   * number and the spread is learned only from the data. `priorWindows`:
-   * windows that passed before the key appeared, all zero, so a key that
-   * appears with a burst is expected near zero (a breakout), not at its burst.
+   * `priorWindows`: windows that passed before the key appeared, all zero,
+   * so a key that appears with a burst is expected near zero (a breakout),
+   * not at its burst.
    */
-  constructor(options: BaselineOptions, counts: boolean, priorWindows = 0) {
+  constructor(options: BaselineOptions, priorWindows = 0) {
     this.#o = options;
-    this.#counts = counts;
     this.#level = new DecayedLevel(options.levelHalfLifeMs, priorWindows);
   }
 
-  /** Deseasonalised level, per window. */
   get level(): number {
     return this.#level.value;
   }
 
-  predict(at: number): Prediction {
+  get seasoned(): boolean {
+    return this.#spanMs >= SEASON_AFTER_MS;
+  }
+
+  predict(at: number): CountPrediction {
     const o = this.#o;
-    const season = this.#profile?.factorAt(at) ?? 1;
-    const raw = season * this.level;
-    if (this.#counts) {
-      const mean = Math.max(raw, o.minExpected);
-      const prior = o.phiPriorWindows * mean * mean;
-      const phi = Math.max(o.phiMin, (this.#excess + o.phiPrior * prior) / (this.#scale + prior));
-      return { mean, variance: mean + phi * mean * mean, phi, season };
+    const season = this.#profiles?.current.factorAt(at) ?? 1;
+    const mean = Math.max(season * this.level, o.minExpected);
+    const prior = o.phiPriorWindows * mean * mean;
+    const phi = Math.max(o.phiMin, (this.#excess + o.phiPrior * prior) / (this.#scale + prior));
+    return { mean, variance: mean + phi * mean * mean, phi, season };
+  }
+
+  meanFor(level: number, at: number): number {
+    return Math.max((this.#profiles?.current.factorAt(at) ?? 1) * level, this.#o.minExpected);
+  }
+
+  surprise(x: number, p: CountPrediction): number {
+    return countSurprise(x, p.mean, p.phi);
+  }
+
+  surpriseAgainst(x: number, ref: number, p: CountPrediction): number {
+    return countSurprise(x, ref, p.phi);
+  }
+
+  learn(at: number, dtMs: number, x: number, p: CountPrediction, robust: boolean, excursion: boolean): void {
+    const o = this.#o;
+    const settled = at >= this.#settledAt;
+    if (!this.#profiles && this.#wantsProfile()) {
+      this.#profiles = new ProfileChoice(
+        new DailyProfile(o.seasonBinMs),
+        o.fineSeasonBinMs && o.fineSeasonBinMs < o.seasonBinMs ? new DailyProfile(o.fineSeasonBinMs) : undefined,
+      );
+      this.#profileStart = at;
     }
-    const sigma2 = this.#weight > 0 ? this.#squares / this.#weight : 0;
-    const floor = (VALUE_REL_FLOOR * Math.abs(raw)) ** 2 + 1e-12;
-    return { mean: raw, variance: Math.max(season * season * sigma2, floor), phi: 0, season };
-  }
-
-  /** Surprise of `x` against a prediction, in standard deviations. */
-  surprise(x: number, p: Prediction): number {
-    return this.#counts ? countSurprise(x, p.mean, p.phi) : valueSurprise(x, p.mean, p.variance);
-  }
-
-  /** Surprise of `x` against another reference level `ref` with the same spread model (spike growth). */
-  surpriseAgainst(x: number, ref: number, p: Prediction): number {
-    return this.#counts ? countSurprise(x, ref, p.phi) : valueSurprise(x, ref, p.variance);
-  }
-
-  /**
-   * Learns window value `x` at time `at`, `dtMs` after the previous window,
-   * against the prediction `p` made for it. `robust` (the key is past its
-   * warm-up, so its prediction means something) first winsorises the window
-   * to expected +- clipScore standard deviations: a surge cannot drag the
-   * baseline up before it is judged, nor the first hours of an outage pull
-   * it (and the time-of-day profile) down before it is recognised.
-   */
-  learn(at: number, dtMs: number, x: number, p: Prediction, robust: boolean): void {
-    const o = this.#o;
+    const missed = Math.log((x + 0.5) / (p.mean + 0.5));
+    const residuals = (this.#residuals ??= new DailyResiduals(o.fineSeasonBinMs ?? o.seasonBinMs));
+    const routine = !excursion || residuals.recurs(at, missed);
+    residuals.record(at, missed);
+    if (this.#profiles && settled && dtMs > 0 && routine) {
+      // The profile needs the full depth of the cycle, so it is not winsorised around the
+      // prediction; a window counts at most SEASON_BAND times above or below the current factor.
+      const day = this.#dayLevel.value;
+      const fading = 2 ** (-(at - this.#profileStart) / SEASON_PRIOR_HALF_LIFE_MS);
+      const keep = 1 - decayWeight(dtMs, o.seasonHalfLifeMs);
+      const teach = (profile: DailyProfile, binMs: number) => {
+        const factor = profile.factorAt(at);
+        const ratio = Math.max(factor / SEASON_BAND, Math.min(factor * SEASON_BAND, x / day));
+        const prior = Math.max(((SEASON_PRIOR_DAYS * binMs) / dtMs) * day, SEASON_PRIOR_EVENTS) * fading;
+        profile.learn(at, ratio * day, day, keep, prior);
+      };
+      const { coarse, fine } = this.#profiles;
+      if (fine) {
+        this.#profiles.judge(x - coarse.factorAt(at) * this.level, x - fine.factorAt(at) * this.level, 1 - decayWeight(dtMs, o.dispersionHalfLifeMs));
+      }
+      teach(coarse, o.seasonBinMs);
+      if (fine) teach(fine, o.fineSeasonBinMs!);
+    }
+    this.#spanMs += dtMs;
+    if (excursion) return;
     const sd = Math.sqrt(p.variance);
     const clip = (k: number) => Math.max(-k * sd, Math.min(k * sd, x - p.mean));
     const residual = clip(o.clipScore);
     const learned = robust ? p.mean + clip(o.learnClip) : x;
-    const keepDispersion = 1 - decayWeight(dtMs, o.dispersionHalfLifeMs);
-    const settled = at >= this.#settledAt;
-    if (this.#windows === 0 || !settled) {
-      // Nothing was predicted yet, or the level was just replaced: no residual to learn from.
-    } else if (this.#counts) {
+    if (this.#windows > 0 && settled) {
+      // (Nothing was predicted yet, or the level was just replaced: no residual to learn from.)
+      const keepDispersion = 1 - decayWeight(dtMs, o.dispersionHalfLifeMs);
       this.#excess = keepDispersion * this.#excess + residual * residual - p.mean;
       this.#scale = keepDispersion * this.#scale + p.mean * p.mean;
-    } else {
-      const r = residual / p.season;
-      this.#squares = keepDispersion * this.#squares + r * r;
-      this.#weight = keepDispersion * this.#weight + 1;
-    }
-    if (x < 0) {
-      this.#negative = true;
-      this.#profile = undefined;
-    }
-    if (!this.#profile && this.#wantsProfile()) {
-      this.#profile = new DailyProfile(o.seasonBinMs);
-      this.#profileStart = at;
-    }
-    if (this.#profile && settled && dtMs > 0) {
-      // The profile needs the full depth of the cycle, so it is not winsorised around the
-      // prediction; a window counts at most SEASON_BAND times above or below the current factor.
-      const day = this.#dayLevel.value;
-      const ratio = Math.max(p.season / SEASON_BAND, Math.min(p.season * SEASON_BAND, x / day));
-      const fading = 2 ** (-(at - this.#profileStart) / SEASON_PRIOR_HALF_LIFE_MS);
-      const prior = Math.max(((SEASON_PRIOR_DAYS * o.seasonBinMs) / dtMs) * day, this.#counts ? SEASON_PRIOR_EVENTS : 0) * fading;
-      this.#profile.learn(at, ratio * day, day, 1 - decayWeight(dtMs, o.seasonHalfLifeMs), prior);
     }
     this.#windows++;
-    this.#spanMs += dtMs;
     this.#level.learn(learned, p.season, dtMs);
     this.#dayLevel.learn(learned, p.season, dtMs);
   }
 
-  /** A new normal: the level becomes `observed` (a window value at time `at`). */
   adopt(at: number, observed: number): void {
-    const level = observed / (this.#profile?.factorAt(at) ?? 1);
+    const level = observed / (this.#profiles?.current.factorAt(at) ?? 1);
     this.#level.set(level);
     this.#dayLevel.set(level);
     this.#settledAt = at + SETTLE_HALF_LIVES * this.#o.levelHalfLifeMs;
   }
 
   #wantsProfile(): boolean {
-    if (this.#spanMs < SEASON_AFTER_MS) return false;
-    const day = this.#dayLevel.value;
-    if (this.#counts) return day >= SEASON_MIN_LEVEL;
-    return !this.#negative && day > 0;
+    return this.#spanMs >= SEASON_AFTER_MS && this.#dayLevel.value >= SEASON_MIN_LEVEL;
   }
 }

@@ -4,41 +4,55 @@
  * evaluation harness runs over labelled series. Pure; time is the windows'
  * event time.
  *
- * Per window: bot-robust volume -> surprise against the baseline -> spike
- * lifecycle (open after `confirmWindows` eligible windows, `rising` while it
- * grows, `ongoing` on a plateau, `ended` when it fades below `closeScore` or
- * stops growing for `newNormalAfterMs`, which makes its level the new
- * baseline) -> learn the window unless it is part of an excursion.
+ * Per window: bot-robust volume -> surprise against the baseline (count or
+ * value model) -> calibrated evidence, each way, from the key's own history
+ * (tail.ts) -> spike lifecycle: a spike opens, rising or falling, on
+ * `confirmWindows` surprising windows in a row, or at once on one window of
+ * extreme surprise; a rising spike is `rising` while it grows, a falling one
+ * `falling` while it deepens, `ongoing` otherwise, and `ended` when it fades
+ * or, having stopped growing, becomes the new normal -> learn the window
+ * (only its time of day, inside an excursion).
  */
-import type { EndReason, SpikeStatus } from '../domain.js';
+import type { Direction, EndReason, SpikeStatus } from '../domain.js';
 import { ActorRatio } from './actors.js';
-import { Baseline, type BaselineOptions, type Prediction } from './baseline.js';
-import { decayWeight } from './stats.js';
+import { CountBaseline, type Baseline, type BaselineOptions, type CountPrediction, type Prediction } from './baseline.js';
+import { countSurprise, decayWeight, normalEvidence } from './stats.js';
+import { CalibratedTail } from './tail.js';
+import { ValueBaseline } from './value-baseline.js';
 
 export interface KeyModelOptions extends BaselineOptions {
   /** Windows (including those before a key appeared) before any spike may open. */
   readonly warmupWindows: number;
-  /** A window is eligible to open a spike at or above this surprise (standard deviations)... */
+  /** A window is surprising enough to confirm a spike at or above this surprise (standard deviations)... */
   readonly openScore: number;
-  /** ...and a spike opens after this many eligible windows in a row (1 opens at once). */
+  /** ...and a spike opens after this many such windows in a row (1 opens at once)... */
   readonly confirmWindows: number;
-  /** Fewer (effective) events than this in a window is never a trend. */
+  /** ...or at once on one window at or above this surprise. */
+  readonly extremeScore: number;
+  /** Counts: fewer (effective) events than this in a window is never a rising trend, nor is losing fewer a fall. */
   readonly minVolume: number;
-  /** The window must be at least this fraction above expected (0.5 = +50%). */
+  /** Counts: a rise must be at least this fraction above expected (0.5 = +50%)... */
   readonly minLift: number;
-  /** An open spike ends after `closeAfterWindows` windows in a row below this surprise. */
+  /** ...and a fall at least this fraction below it (0.5 = half gone). */
+  readonly minDrop: number;
+  /** An open spike ends after `closeAfterWindows` windows in a row below this surprise (either way). */
   readonly closeScore: number;
   readonly closeAfterWindows: number;
   /**
-   * An open spike is `rising` while each window beats its peak, and becomes
-   * `rising` again (after `ongoing`) only when a window beats the peak by
-   * this surprise: a plateau's noise does not flap between the two.
+   * An open spike is `rising` (`falling`) while each window goes beyond its
+   * peak, and again after `ongoing` only when a window goes beyond the peak
+   * by this surprise: a plateau's noise does not flap between the two.
    */
   readonly riseScore: number;
-  /** A spike that has not risen for this long is a new normal: it ends and its level becomes the baseline. */
+  /** A rising spike that has not grown for this long is a new normal: it ends and its level becomes the baseline. */
   readonly newNormalAfterMs: number;
   /** Half-life, in windows, of the fast averages of volume and expected: the level a new normal adopts. */
   readonly fastHalfLifeWindows: number;
+  /**
+   * Counts: half-life of the recent average a fall is judged on, so a few
+   * quiet windows of a sparse item add up to a stock-out.
+   */
+  readonly fallHalfLifeMs: number;
   /**
    * A key whose fast volume falls below this fraction of its fast expected
    * is depressed (out of stock, outage): its baseline holds, so a restock is
@@ -47,16 +61,20 @@ export interface KeyModelOptions extends BaselineOptions {
   readonly depressedRatio: number;
   /** ...if it expected at least this many events per window... */
   readonly depressedMinExpected: number;
-  /** ...until the depression has lasted this long, when its level becomes the new normal. */
+  /** ...until the depression (or an open fall) has lasted this long, when its level becomes the new normal. */
   readonly depressionAdoptMs: number;
   /**
-   * After a depression the key recovers for this long: no spike opens and
-   * the baseline holds; then the level it recovered to is adopted if it is
-   * off by more than `minLift` (a restock never reads as a trend).
+   * After a fall the key recovers for this long: no spike opens and the
+   * baseline holds; then the level it recovered to is adopted if it is off
+   * by more than `minLift` (a restock never reads as a trend).
    */
   readonly recoveryMs: number;
   /** Actor estimates at or above this are saturated and not used to discount bots (see actors.ts). */
   readonly actorsReliableBelow: number;
+  /** Memory of the key's own record of surprises, which calibrates the evidence (tail.ts). */
+  readonly calibrationHalfLifeMs: number;
+  /** Weight of the model's own tail, in windows, against that record. */
+  readonly calibrationPriorWindows: number;
 }
 
 /** One window of one key. */
@@ -67,6 +85,8 @@ export interface WindowInput {
   readonly at: number;
   /** Time since the previous window's end. */
   readonly dtMs: number;
+  /** Window length, when windows overlap (hopping); tumbling windows: `dtMs`. */
+  readonly sizeMs?: number;
   /** Events (or the series value). */
   readonly events: number;
   /** Estimated distinct users/sessions among the events that named one, when known. */
@@ -79,9 +99,12 @@ export interface WindowInput {
 
 /** A spike as one key's model tracks it. */
 export interface SpikeState {
-  /** Window end of the first eligible window. */
+  readonly direction: Direction;
+  /** Window end of the first surprising window. */
   readonly startedAt: number;
+  /** Largest surprise so far (the most negative for a fall). */
   readonly peakScore: number;
+  /** Volume at the peak (the trough for a fall). */
   readonly peakVolume: number;
   readonly peakAt: number;
 }
@@ -92,20 +115,24 @@ export interface KeyStep {
   /** Events after the bot discount, what is scored. */
   readonly effective: number;
   readonly expected: number;
-  /** Surprise of the window against the baseline, standard deviations. */
+  /** Surprise of the window against the baseline, standard deviations (negative below it). */
   readonly score: number;
   /** Set while a spike is open and on the window it ends. */
   readonly status?: SpikeStatus;
   /** True on the window that opened the spike. */
   readonly opened: boolean;
+  /** Which way the open spike goes. */
+  readonly direction?: Direction;
   readonly endReason?: EndReason;
   readonly spike?: SpikeState;
   /** The baseline learned this window (not inside an excursion or warm-up). */
   readonly learned: boolean;
   /**
-   * How strongly this window says "a spike starts or grows here", on the
-   * score scale: >= openScore exactly on windows that open a spike or make
-   * it rise; below it (and capped) elsewhere. `trendmon score` maps it to [0, 1].
+   * How strongly this window says "a spike starts or grows here", as
+   * evidence (-log10 of a calibrated tail probability): at least
+   * `alarmThreshold(options)` exactly on windows that open a spike or make
+   * it grow, below it elsewhere, growing with the surprise and never
+   * capped. `trendmon score` maps it to [0, 1].
    */
   readonly alarm: number;
 }
@@ -124,59 +151,88 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   warmupWindows: 12,
   openScore: 4.5,
   confirmWindows: 2,
-  minVolume: 20,
+  extremeScore: 8,
+  minVolume: 10,
   minLift: 0.5,
+  minDrop: 0.5,
   closeScore: 2,
   closeAfterWindows: 2,
   riseScore: 2,
   newNormalAfterMs: 3_600_000,
   fastHalfLifeWindows: 4,
+  fallHalfLifeMs: 20 * 60_000,
   depressedRatio: 0.3,
   depressedMinExpected: 2,
   depressionAdoptMs: 2 * 86_400_000,
   recoveryMs: 3_600_000,
   actorsReliableBelow: 40,
+  calibrationHalfLifeMs: 2 * 86_400_000,
+  calibrationPriorWindows: 50,
 };
 
-/** Non-alarm windows are capped at this fraction of `openScore`. */
-const QUIET_CAP = 0.9;
+/**
+ * The evidence a confirmed opening needs at least: `confirmWindows` windows
+ * each `openScore` sd out. Openings and growth alarm at or above it; the
+ * anomaly score maps it to 0.5.
+ */
+export const alarmThreshold = (o: Pick<KeyModelOptions, 'openScore' | 'confirmWindows'>): number => o.confirmWindows * normalEvidence(o.openScore);
 
 interface OpenSpike {
+  direction: Direction;
   startedAt: number;
   peakScore: number;
   peakVolume: number;
   peakAt: number;
-  /** Largest effective volume so far: what growth is measured against. */
-  peakEffective: number;
-  lastRiseAt: number;
-  rising: boolean;
-  lowRun: number;
+  /** Furthest effective volume so far (highest rising, lowest falling): what growth is measured against. */
+  extreme: number;
+  lastGrowthAt: number;
+  growing: boolean;
+  /** Effective volume summed since the last growth, and its windows: the level a new normal adopts. */
+  settledSum: number;
+  settledWindows: number;
+  /** Consecutive calm windows, and their surprises summed (signed the spike's way). */
+  calmRun: number;
+  calmSum: number;
 }
 
-const snapshot = (s: OpenSpike): SpikeState => ({
-  startedAt: s.startedAt,
-  peakScore: s.peakScore,
-  peakVolume: s.peakVolume,
-  peakAt: s.peakAt,
-});
+/** Per direction: how the key's surprises usually run, one window and `confirmWindows` in a row. */
+interface Tails {
+  readonly single: CalibratedTail;
+  readonly run: CalibratedTail;
+}
 
 export class KeyModel {
   readonly baseline: Baseline;
   readonly #o: KeyModelOptions;
   readonly #counts: boolean;
   readonly #actors: ActorRatio;
+  readonly #threshold: number;
+  readonly #extreme: number;
+  /** Evidence of one window at `openScore`: a candidate for a spike. */
+  readonly #candidate: number;
+  readonly #up: Tails;
+  readonly #down: Tails;
+  /** Counts: the calibrated record of the recent average's shortfall (falls of sparse keys). */
+  readonly #shortfall?: CalibratedTail;
   #seen: number;
   /** Fast EWMAs of the effective volume (the level a new normal adopts) and of expected. */
   #fast = 0;
   #fastExpected = 0;
   #fastWindows = 0;
-  #candidateRun = 0;
-  #candidateStart = 0;
+  /** Counts: the recent average volume and expected a fall is judged on, and their effective windows. */
+  #recent = 0;
+  #recentExpected = 0;
+  #recentSpanMs = 0;
+  /** Window length (for overlapping windows, longer than the step between them). */
+  #windowMs = 1;
+  /** The last `confirmWindows` surprises, newest last. */
+  readonly #lastScores: number[] = [];
+  #candidateStart?: { direction: Direction; at: number };
   #open?: OpenSpike;
   #depressedSince?: number;
   #recoveringUntil?: number;
-  /** Level before the last new normal, and when it was replaced. */
-  #preShift?: { level: number; at: number };
+  /** Level before the last new normal, when it was replaced, and which way the key had moved. */
+  #preShift?: { level: number; at: number; direction: Direction };
 
   /**
    * `counts`: the key counts events (the live detector always does);
@@ -187,14 +243,25 @@ export class KeyModel {
     this.#counts = counts;
     this.#seen = priorWindows;
     this.#actors = new ActorRatio(options.actorsReliableBelow);
-    this.baseline = new Baseline(options, counts, priorWindows);
+    this.baseline = counts ? new CountBaseline(options, priorWindows) : new ValueBaseline(options);
+    this.#threshold = alarmThreshold(options);
+    this.#extreme = normalEvidence(options.extremeScore);
+    this.#candidate = normalEvidence(options.openScore);
+    const k = options.confirmWindows;
+    const tails = (): Tails => ({
+      single: new CalibratedTail(normalEvidence, options.calibrationPriorWindows),
+      run: new CalibratedTail((z) => k * normalEvidence(z), options.calibrationPriorWindows),
+    });
+    this.#up = tails();
+    this.#down = tails();
+    if (counts) this.#shortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
   }
 
   /** True while a spike or a candidate for one is open, or the key is depressed or recovering: it must not be forgotten. */
   get busy(): boolean {
     return (
       this.#open !== undefined ||
-      this.#candidateRun > 0 ||
+      this.#candidateStart !== undefined ||
       this.#depressedSince !== undefined ||
       this.#recoveringUntil !== undefined
     );
@@ -203,83 +270,120 @@ export class KeyModel {
   step(w: WindowInput): KeyStep {
     const o = this.#o;
     this.#seen++;
+    this.#windowMs = w.sizeMs ?? w.dtMs;
     const coverage = w.coverage ?? 1;
-    const effective = this.#actors.effective(w);
+    const effective = this.#counts ? this.#actors.effective(w) : w.events;
     const p = this.baseline.predict(w.at);
     const score = this.baseline.surprise(effective, p);
     this.#fastWindows++;
     const fastWeight = Math.max(decayWeight(1, o.fastHalfLifeWindows), 1 / this.#fastWindows);
     this.#fast += fastWeight * (effective / coverage - this.#fast);
     this.#fastExpected += fastWeight * (p.mean - this.#fastExpected);
+    const shortfall = this.#counts ? this.#recentShortfall(w, effective / coverage, p as CountPrediction) : 0;
 
-    const fall = this.#afterFall(w, p, effective);
-    const warm = coverage >= 1 && this.#seen > o.warmupWindows;
-    const lift = (effective - p.mean) / Math.abs(p.mean);
-    const eligible = warm && fall !== 'recovering' && score >= o.openScore && effective >= o.minVolume && lift >= o.minLift;
+    const fall = this.#afterFall(w, p, effective, score);
+    // Plain values may do anything in a day (their scale, their daily shape): no alarm before a day is known.
+    const warm = coverage >= 1 && this.#seen > o.warmupWindows && (this.#counts || this.baseline.seasoned);
+    this.#lastScores.push(score);
+    if (this.#lastScores.length > o.confirmWindows) this.#lastScores.shift();
+    const evidence = this.#evidence(score, shortfall);
 
     let status: SpikeStatus | undefined;
     let opened = false;
     let endReason: EndReason | undefined;
-    let alarm = warm ? Math.min(Math.max(score, 0), QUIET_CAP * o.openScore) : 0;
     /** The baseline was just replaced: this window is not learned against the old prediction. */
     let adopted = false;
+    let alarm = warm ? this.#quiet(Math.max(evidence.up.single, evidence.down.single)) : 0;
     let spike = this.#open;
     if (!spike) {
-      this.#candidateRun = eligible ? this.#candidateRun + 1 : 0;
-      if (this.#candidateRun === 1) this.#candidateStart = w.end;
-      if (this.#candidateRun >= o.confirmWindows) {
+      // Nothing opens against a baseline just replaced; and moving back towards the level before a new
+      // normal is the old change ending, not a new one.
+      const judged = warm && fall !== 'adopted';
+      const returning = this.#preShift?.direction;
+      const rising = judged && fall !== 'recovering' && returning !== 'falling' && this.#risingGates(effective, p) ? this.#opening(evidence.up) : 0;
+      const falling = judged && returning !== 'rising' && this.#fallingGates(effective, p) ? Math.max(this.#opening(evidence.down), this.#fallOpening(evidence.shortfall)) : 0;
+      const direction: Direction | undefined = rising > 0 && rising >= falling ? 'rising' : falling > 0 ? 'falling' : undefined;
+      if (direction) {
         spike = this.#open = {
-          startedAt: this.#candidateStart,
+          direction,
+          startedAt: this.#candidateStart?.direction === direction ? this.#candidateStart.at : w.end,
           peakScore: score,
           peakVolume: w.events,
           peakAt: w.end,
-          peakEffective: effective,
-          lastRiseAt: w.end,
-          rising: true,
-          lowRun: 0,
+          extreme: effective,
+          lastGrowthAt: w.end,
+          growing: true,
+          settledSum: 0,
+          settledWindows: 0,
+          calmRun: 0,
+          calmSum: 0,
         };
-        this.#candidateRun = 0;
-        status = 'rising';
+        this.#candidateStart = undefined;
+        status = direction;
         opened = true;
-        alarm = Math.max(score, o.openScore);
+        alarm = Math.max(rising, falling);
+      } else {
+        // A candidate: this window alone is surprising, as calibrated; its windows are not learned.
+        const surprising = Math.max(evidence.up.single, evidence.down.single) >= this.#candidate;
+        const candidate = warm && surprising ? (score > 0 ? 'rising' : 'falling') : undefined;
+        if (!candidate) this.#candidateStart = undefined;
+        else if (this.#candidateStart?.direction !== candidate) this.#candidateStart = { direction: candidate, at: w.end };
       }
     } else {
-      const growth = this.baseline.surpriseAgainst(effective, Math.max(spike.peakEffective, p.mean), p);
-      spike.rising = (spike.rising && effective > spike.peakEffective) || growth >= o.riseScore;
-      spike.peakEffective = Math.max(spike.peakEffective, effective);
-      spike.peakScore = Math.max(spike.peakScore, score);
-      if (w.events > spike.peakVolume) {
+      const sign = spike.direction === 'rising' ? 1 : -1;
+      const growth = sign * this.baseline.surpriseAgainst(effective, sign > 0 ? Math.max(spike.extreme, p.mean) : Math.min(spike.extreme, p.mean), p);
+      spike.growing = (spike.growing && sign * (effective - spike.extreme) > 0) || growth >= o.riseScore;
+      spike.extreme = sign > 0 ? Math.max(spike.extreme, effective) : Math.min(spike.extreme, effective);
+      if (sign * score > sign * spike.peakScore) spike.peakScore = score;
+      if (sign * (w.events - spike.peakVolume) > 0) {
         spike.peakVolume = w.events;
         spike.peakAt = w.end;
       }
-      if (spike.rising) spike.lastRiseAt = w.end;
-      spike.lowRun = score < o.closeScore ? spike.lowRun + 1 : 0;
-      if (spike.lowRun >= o.closeAfterWindows) {
+      if (spike.growing) {
+        spike.lastGrowthAt = w.end;
+        spike.settledSum = 0;
+        spike.settledWindows = 0;
+      }
+      spike.settledSum += effective / coverage;
+      spike.settledWindows++;
+      // Calm: back under `closeScore`, and (for counts falling) the recent average too. It ends after
+      // `closeAfterWindows` calm windows that are calm on average by a margin, so noise around a
+      // plateau just past the line does not end and reopen it again and again.
+      const calm = sign * score < o.closeScore && (sign > 0 || !this.#counts || shortfall < o.closeScore);
+      spike.calmRun = calm ? spike.calmRun + 1 : 0;
+      spike.calmSum = calm ? spike.calmSum + sign * score : 0;
+      // A fall of counts (a stock-out) waits for a restock as long as a depression would; any other change
+      // that stops growing is the new normal after `newNormalAfterMs`.
+      // (Only while it stays away: one that is just coming back is fading, and its plateau is no new normal.)
+      const lasting = !calm && w.end - spike.lastGrowthAt >= (sign < 0 && this.#counts ? o.depressionAdoptMs : o.newNormalAfterMs);
+      if (spike.calmRun >= o.closeAfterWindows && spike.calmSum / spike.calmRun < o.closeScore / 2) {
         endReason = 'faded';
-      } else if (w.end - spike.lastRiseAt >= o.newNormalAfterMs) {
+        // A fall that ends is a recovery: no spike opens, and the baseline holds, until the key has settled.
+        if (sign < 0) this.#recoveringUntil = w.end + o.recoveryMs;
+      } else if (lasting) {
         endReason = 'new-normal';
-        this.#preShift = { level: this.baseline.level, at: w.end };
-        this.baseline.adopt(w.at, this.#fast);
+        this.#preShift = { level: this.baseline.level, at: w.end, direction: spike.direction };
+        this.#adopt(w.at, spike.settledSum / spike.settledWindows);
         adopted = true;
       }
       if (endReason) {
         status = 'ended';
         this.#open = undefined;
       } else {
-        status = spike.rising ? 'rising' : 'ongoing';
+        status = spike.growing ? spike.direction : 'ongoing';
       }
-      alarm = spike.rising
-        ? Math.max(score, o.openScore)
-        : Math.min(Math.max(growth, 0) * (o.openScore / o.riseScore), QUIET_CAP * o.openScore);
+      // Growth alarms where it is itself surprising (a second leg); a plateau, however high, is not news twice.
+      const growthEvidence = (sign > 0 ? this.#up : this.#down).single.evidence(growth);
+      alarm = spike.growing && growthEvidence >= this.#threshold ? growthEvidence : this.#quiet(growthEvidence);
     }
 
-    // Inside an excursion (a candidate, an open spike, a fall, a just-adopted level) the baseline holds.
-    const excursion = adopted || fall !== 'learn' || this.#open !== undefined || this.#candidateRun > 0;
-    const learned = !excursion;
-    if (learned) {
-      this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm);
-      this.#actors.learn(w, w.dtMs, o.dispersionHalfLifeMs);
-    }
+    // Inside an excursion (a candidate, an open spike, a fall, a just-adopted level) only the time of day is learned.
+    const excursion = adopted || fall !== 'learn' || this.#open !== undefined || this.#candidateStart !== undefined;
+    // The tails learn what routinely happens once the baseline knows the key's day: not spikes (their
+    // last window included), falls, or a young baseline's own misses.
+    if (warm && this.baseline.seasoned && !spike && fall === 'learn') this.#learnTails(w, score, shortfall);
+    this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion);
+    if (!excursion && this.#counts) this.#actors.learn(w, w.dtMs, o.dispersionHalfLifeMs);
     return {
       volume: w.events,
       effective,
@@ -287,50 +391,154 @@ export class KeyModel {
       score,
       ...(status ? { status } : {}),
       opened,
+      ...(spike ? { direction: spike.direction } : {}),
       ...(endReason ? { endReason } : {}),
-      ...(spike ? { spike: snapshot(spike) } : {}),
-      learned,
+      ...(spike ? { spike: { direction: spike.direction, startedAt: spike.startedAt, peakScore: spike.peakScore, peakVolume: spike.peakVolume, peakAt: spike.peakAt } } : {}),
+      learned: !excursion,
       alarm,
     };
+  }
+
+  /** Calibrated evidence each way: this window alone, the last `confirmWindows` together, and (counts) the recent shortfall. */
+  #evidence(score: number, shortfall: number) {
+    const run = this.#lastScores.length >= this.#o.confirmWindows ? this.#lastScores : undefined;
+    const least = (sign: number) => (run ? Math.min(...run.map((z) => sign * z)) : 0);
+    return {
+      up: { single: this.#up.single.evidence(score), run: this.#up.run.evidence(least(1)) },
+      down: { single: this.#down.single.evidence(-score), run: this.#down.run.evidence(least(-1)) },
+      shortfall: this.#shortfall?.evidence(shortfall) ?? 0,
+    };
+  }
+
+  /** The evidence that opens a spike one way (0 when it does not): confirmed windows, or one extreme window. */
+  #opening(e: { single: number; run: number }): number {
+    const confirmed = e.run >= this.#threshold ? e.run : 0;
+    const extreme = e.single >= this.#extreme ? e.single : 0;
+    return Math.max(confirmed, extreme);
+  }
+
+  /** Counts: a fall that the recent average shows (a sparse item out of stock): its evidence, if past the threshold. */
+  #fallOpening(shortfall: number): number {
+    return this.#counts && shortfall >= this.#threshold ? shortfall : 0;
+  }
+
+  /** Below the alarm threshold, growing with the evidence, never capped: a quiet window's alarm. */
+  #quiet(evidence: number): number {
+    return (this.#threshold * evidence) / (evidence + this.#extreme);
+  }
+
+  #risingGates(effective: number, p: Prediction): boolean {
+    if (!this.#counts) return true;
+    return effective >= this.#o.minVolume && effective >= (1 + this.#o.minLift) * p.mean;
+  }
+
+  #fallingGates(effective: number, p: Prediction): boolean {
+    if (!this.#counts) return true;
+    const o = this.#o;
+    const single = p.mean - effective >= o.minVolume && effective <= (1 - o.minDrop) * p.mean;
+    const recent = this.#recentWindows() * (this.#recentExpected - this.#recent) >= o.minVolume && this.#recent <= (1 - o.minDrop) * this.#recentExpected;
+    return single || recent;
+  }
+
+  /**
+   * Counts: how far (sd, positive below) the recent average lies below what
+   * was expected, treating it as the sum of the windows it averages. The
+   * Poisson part of the spread adds up over those windows; the
+   * over-dispersion (which also holds the baseline's own error, such as a
+   * young key's lag behind its daily cycle) is taken to persist across them.
+   */
+  #recentShortfall(w: WindowInput, volume: number, p: CountPrediction): number {
+    const weight = Math.max(decayWeight(w.dtMs, this.#o.fallHalfLifeMs), w.dtMs / Math.max(w.dtMs, this.#recentSpanMs + w.dtMs));
+    this.#recentSpanMs += w.dtMs;
+    this.#recent += weight * (volume - this.#recent);
+    this.#recentExpected += weight * (p.mean - this.#recentExpected);
+    const windows = this.#recentWindows();
+    return -countSurprise(windows * this.#recent, windows * this.#recentExpected, p.phi);
+  }
+
+  /** Independent windows the recent average stands for (overlapping windows count as one per window length). */
+  #recentWindows(): number {
+    const spans = (2 * this.#o.fallHalfLifeMs) / Math.LN2;
+    return Math.max(1, Math.min(this.#recentSpanMs, spans) / this.#windowMs);
+  }
+
+  /** Whether `value` lies clearly beyond the prediction, above (`sign` 1) or below (-1): counts by `minLift` in ratio, values by `closeScore` spreads. */
+  #clearlyBeyond(value: number, p: Prediction, sign: number): boolean {
+    if (this.#counts) return sign > 0 ? value > p.mean * (1 + this.#o.minLift) : value < p.mean / (1 + this.#o.minLift);
+    return sign * this.baseline.surpriseAgainst(value, p.mean, p) >= this.#o.closeScore;
+  }
+
+  /** Whether `value` is clearly off the prediction either way: counts by `minLift` in ratio, values by `openScore` spreads. */
+  #clearlyOff(value: number, p: Prediction): boolean {
+    if (this.#counts) return Math.max(value / p.mean, p.mean / value) > 1 + this.#o.minLift;
+    return Math.abs(this.baseline.surpriseAgainst(value, p.mean, p)) >= this.#o.openScore;
+  }
+
+  /** A new normal: the baseline takes `level`, and the recent shortfall starts over against it. */
+  #adopt(at: number, level: number): void {
+    this.baseline.adopt(at, level);
+    this.#recentSpanMs = 0;
+  }
+
+  /** Learns how this key's surprises usually run (outside open spikes). */
+  #learnTails(w: WindowInput, score: number, shortfall: number): void {
+    const keep = 1 - decayWeight(w.dtMs, this.#o.calibrationHalfLifeMs);
+    this.#up.single.learn(score, keep);
+    this.#down.single.learn(-score, keep);
+    if (this.#lastScores.length >= this.#o.confirmWindows) {
+      this.#up.run.learn(Math.min(...this.#lastScores), keep);
+      this.#down.run.learn(Math.min(...this.#lastScores.map((z) => -z)), keep);
+    }
+    this.#shortfall?.learn(shortfall, keep);
   }
 
   /**
    * Falls, before the window is judged: whether the baseline may learn it
    * (`learn`), holds (`hold`), has just been replaced (`adopted`), or the key
-   * is recovering and may not open a spike (`recovering`).
+   * is recovering and may not open a rising spike (`recovering`).
    *
-   * A fall soon after a new normal (within `depressionAdoptMs`) is the end of
-   * a long surge: the baseline follows the key down, but not below its level
-   * before the new normal; from there (an outage, say) the usual rules apply. A key whose fast level drops far below
-   * expected is depressed (out of stock, an outage): the baseline holds; a
-   * depression that lasts `depressionAdoptMs` is a new normal. When the
-   * depression lifts the key recovers for `recoveryMs`, then adopts the
-   * level it came back to if that is more than `minLift` off.
+   * A move back soon after a new normal (within `depressionAdoptMs`) is the
+   * end of a long change (a surge, an outage): the baseline follows the key
+   * back, but not past its level before the new normal; from there the usual
+   * rules apply. A key whose fast level drops far below expected is depressed (out
+   * of stock, an outage): the baseline holds; a depression that lasts
+   * `depressionAdoptMs` is a new normal. When a fall lifts the key recovers
+   * for `recoveryMs`, then adopts the level it came back to if that is more
+   * than `minLift` off.
    */
-  #afterFall(w: WindowInput, p: Prediction, effective: number): 'learn' | 'hold' | 'adopted' | 'recovering' {
+  #afterFall(w: WindowInput, p: Prediction, effective: number, surprise: number): 'learn' | 'hold' | 'adopted' | 'recovering' {
     const o = this.#o;
     const adopt = (level: number) => {
-      this.baseline.adopt(w.at, level);
+      this.#adopt(w.at, level);
       this.#depressedSince = undefined;
       this.#recoveringUntil = undefined;
       return 'adopted' as const;
     };
-    if (this.#preShift && w.end - this.#preShift.at >= o.depressionAdoptMs) this.#preShift = undefined;
-    if (this.#preShift && this.#fast < p.mean / (1 + o.minLift)) {
-      // The long surge is ending: follow it down (the fast level lags a fall, the window
-      // does not) to where the key was before at the lowest.
-      const before = this.#preShift.level * p.season;
-      const now = Math.min(this.#fast, effective);
-      if (now <= before) this.#preShift = undefined;
-      return adopt(Math.max(now, before));
+    const shift = this.#preShift;
+    if (shift && w.end - shift.at >= o.depressionAdoptMs) this.#preShift = undefined;
+    const back = shift?.direction === 'rising' ? -1 : 1;
+    // (The fast level lags the adoption itself: the window must be back too.)
+    if (this.#preShift && shift && this.#open === undefined && this.#clearlyBeyond(this.#fast, p, back) && this.#clearlyBeyond(effective, p, back)) {
+      // The long change is ending: follow the key back (the fast level lags, the window does not),
+      // but no further than where it was before.
+      const now = back < 0 ? Math.min(this.#fast, effective) : Math.max(this.#fast, effective);
+      if (!this.#counts) {
+        // Values: wherever it came back to is where it is.
+        this.#preShift = undefined;
+        return adopt(effective);
+      }
+      const before = this.baseline.meanFor(shift.level, w.at);
+      if (back * (now - before) >= 0) this.#preShift = undefined;
+      return adopt(back < 0 ? Math.max(now, before) : Math.min(now, before));
     }
+    if (this.#open?.direction === 'falling') return 'hold';
     const expected = this.#fastExpected;
     const depressed = this.#counts && expected >= o.depressedMinExpected && this.#fast < o.depressedRatio * expected;
     if (depressed) {
       this.#depressedSince ??= w.end;
       this.#recoveringUntil = undefined;
       if (w.end - this.#depressedSince < o.depressionAdoptMs) return 'hold';
-      this.#preShift = undefined;
+      this.#preShift = { level: this.baseline.level, at: w.end, direction: 'falling' };
       return adopt(this.#fast);
     }
     if (this.#depressedSince !== undefined) {
@@ -340,7 +548,7 @@ export class KeyModel {
     if (this.#recoveringUntil === undefined) return 'learn';
     if (w.end < this.#recoveringUntil) return 'recovering';
     this.#recoveringUntil = undefined;
-    const off = Math.max(this.#fast / p.mean, p.mean / this.#fast);
-    return off > 1 + o.minLift ? adopt(this.#fast) : 'learn';
+    // The level it came back to, unless a surge is under way right now: that is for the spike rules to judge.
+    return this.#clearlyOff(this.#fast, p) && Math.abs(surprise) < o.openScore ? adopt(this.#fast) : 'learn';
   }
 }

@@ -5,7 +5,7 @@
  * alarm strength is mapped to an anomaly score in [0, 1] that is high only
  * where a spike opens or grows.
  */
-import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions } from './key-model.js';
+import { alarmThreshold, DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions } from './key-model.js';
 
 export interface SeriesPoint {
   /** Event time, epoch ms. */
@@ -13,13 +13,17 @@ export interface SeriesPoint {
   readonly value: number;
 }
 
+/** Finest time-of-day bin the fine profile uses. */
+const FINEST_BIN_MS = 60_000;
+
 /**
  * Options for a series with rows `cadenceMs` apart. Memories are the live
  * defaults in time, stretched for coarser series so they still span the
  * same number of rows as at 5-minute rows (24 rows of level memory, 12 rows
- * before a plateau is a new normal, ...).
+ * before a plateau is a new normal, ...). A series finer than the hourly
+ * profile also keeps one profile bin per row, for sharp routine steps.
  */
-function seriesOptions(cadenceMs: number, overrides: Partial<KeyModelOptions> = {}): KeyModelOptions {
+export function seriesOptions(cadenceMs: number, overrides: Partial<KeyModelOptions> = {}): KeyModelOptions {
   const d = DEFAULT_KEY_OPTIONS;
   const rows = (defaultMs: number) => Math.max(defaultMs, (defaultMs / 300_000) * cadenceMs);
   return {
@@ -30,21 +34,22 @@ function seriesOptions(cadenceMs: number, overrides: Partial<KeyModelOptions> = 
     newNormalAfterMs: rows(d.newNormalAfterMs),
     depressionAdoptMs: rows(d.depressionAdoptMs),
     recoveryMs: rows(d.recoveryMs),
+    fallHalfLifeMs: rows(d.fallHalfLifeMs),
+    calibrationHalfLifeMs: rows(d.calibrationHalfLifeMs),
+    ...(cadenceMs >= FINEST_BIN_MS && cadenceMs < d.seasonBinMs && 86_400_000 % cadenceMs === 0 ? { fineSeasonBinMs: cadenceMs } : {}),
     ...overrides,
   };
 }
 
-/** A plain (non-count) series has no volume (it may even be negative): only its surprise gates a spike. */
-const VALUE_OVERRIDES: Partial<KeyModelOptions> = { minVolume: -Infinity, minLift: 0 };
-
 /**
- * Maps an alarm strength (standard deviations) to [0, 1]:
- * 1 - 2^(-(a / openScore)^2), so a window exactly at the open threshold
- * scores 0.5, twice the threshold 0.94, and anything that is not a spike
- * opening or growing stays below 0.5.
+ * Maps an alarm (evidence, -log10 of a calibrated tail probability) to
+ * [0, 1]: a / (a + threshold), so a window exactly at the alarm threshold
+ * scores 0.5, windows that open or grow a spike score above it, every other
+ * window below, and the score keeps growing with the evidence without ever
+ * reaching 1 (alarms stay ranked).
  */
-export function anomalyScore(alarm: number, openScore: number): number {
-  return alarm <= 0 ? 0 : 1 - 2 ** -((alarm / openScore) ** 2);
+export function anomalyScore(alarm: number, threshold: number): number {
+  return alarm <= 0 ? 0 : alarm / (alarm + threshold);
 }
 
 /**
@@ -57,7 +62,7 @@ export function anomalyScore(alarm: number, openScore: number): number {
  */
 export function scoreSeries(points: readonly SeriesPoint[], overrides: Partial<KeyModelOptions> = {}): number[] {
   const scores: number[] = [];
-  let models: { counts: KeyModel; values: KeyModel; openScore: number } | undefined;
+  let models: { counts: KeyModel; values: KeyModel; threshold: number } | undefined;
   let countsSoFar = true;
   let previousTs: number | undefined;
   let lastGap = 0;
@@ -68,11 +73,7 @@ export function scoreSeries(points: readonly SeriesPoint[], overrides: Partial<K
     if (gap > 0) lastGap = gap;
     if (!models && lastGap > 0) {
       const options = seriesOptions(lastGap, overrides);
-      models = {
-        counts: new KeyModel(options, true),
-        values: new KeyModel({ ...options, ...VALUE_OVERRIDES }, false),
-        openScore: options.openScore,
-      };
+      models = { counts: new KeyModel(options, true), values: new KeyModel(options, false), threshold: alarmThreshold(options) };
       for (const earlier of points.slice(0, i)) stepBoth(models, earlier, lastGap);
     }
     if (!models) {
@@ -80,7 +81,7 @@ export function scoreSeries(points: readonly SeriesPoint[], overrides: Partial<K
       return;
     }
     const [counts, values] = stepBoth(models, point, lastGap);
-    scores.push(anomalyScore((countsSoFar ? counts : values).alarm, models.openScore));
+    scores.push(anomalyScore((countsSoFar ? counts : values).alarm, models.threshold));
   });
   return scores;
 }

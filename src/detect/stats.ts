@@ -46,3 +46,33 @@ export function countSurprise(x: number, mu: number, phi: number): number {
 export function valueSurprise(x: number, mu: number, variance: number): number {
   return (x - mu) / Math.sqrt(variance);
 }
+
+/** erfc by Numerical Recipes' erfcc: relative error below 1.2e-7 everywhere. */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+const LN10 = Math.log(10);
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * The evidence a z-score carries: -log10 P(Z >= z) for a standard normal Z,
+ * accurate far into the tail (z = 170 gives about 6,280), where the
+ * probability itself underflows. 0.30 at z = 0, 5.47 at 4.5, 15.1 at 8.
+ */
+export function normalEvidence(z: number): number {
+  if (z < 5) return -Math.log10(0.5 * erfc(z / Math.SQRT2));
+  // Mills' ratio: log P(Z >= z) = log phi(z) - log z + log(1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8)
+  const z2 = z * z;
+  const series = 1 - 1 / z2 + 3 / z2 ** 2 - 15 / z2 ** 3 + 105 / z2 ** 4;
+  return (z2 / 2 + HALF_LOG_2PI + Math.log(z) - Math.log(series)) / LN10;
+}

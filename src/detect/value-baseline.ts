@@ -1,0 +1,297 @@
+/**
+ * The baseline of a plain series (rates, percentages, response times,
+ * prices, readings: anything that is not an event count), for `trendmon
+ * score`. Scale-free: nothing in it depends on the units.
+ *
+ * - **Scale.** After its first `SCALE_WINDOWS` values the series is modelled
+ *   on a log scale, y = ln(x + c) with c a tenth of their median, when they
+ *   are all positive and well clear of zero (a price or a response time
+ *   varies in proportion to its level; continued as a straight line below
+ *   -c/2, so a later zero or negative value is a deep fall, not a
+ *   singularity), and as it is otherwise (a level near or across zero).
+ * - **Expected.** Three predictors compete, and each window is predicted by
+ *   the one that has erred least lately: the level alone (a decayed mean:
+ *   a series with no daily rhythm); the same time on earlier days, one slot
+ *   per row (a shape that repeats itself, steps and all); and the same hour
+ *   on earlier days (a noisy daily cycle). The two daily ones carry their
+ *   own recent deviation, so a level that moves keeps its shape. Ties go to
+ *   the finer one: a sharp shape cannot wait to be proven.
+ * - **Spread.** A robust scale, per predictor: the decayed median absolute
+ *   residual over 0.6745 (the normal sd per median absolute deviation),
+ *   which heavy tails do not inflate. A series that repeats itself exactly would claim a
+ *   spread of zero and call every routine wobble a catastrophe, so the
+ *   spread never falls below 1% of the level (on the log scale: 1% of the
+ *   value) nor below 5% of how much the series varies over a week.
+ *
+ * The surprise is the residual in spreads; the key model calibrates it
+ * against the key's own history (tail.ts), so heavy tails are not alarms.
+ * Inside an excursion (an open spike, a fall) nothing learns but the daily
+ * slots, and those only where yesterday missed the same way (a routine step
+ * first taken for a spike).
+ */
+import type { Baseline, BaselineOptions, Prediction } from './baseline.js';
+import { DecayedLevel } from './baseline.js';
+import { DailyResiduals, DAY_MS, SlotMeans } from './season.js';
+import { decayWeight } from './stats.js';
+
+/** Values seen before the scale is chosen (and the first level and spread taken from them). */
+const SCALE_WINDOWS = 12;
+/** The log scale's offset c, as a share of the first values' median. */
+const LOG_OFFSET = 0.1;
+/** The log scale is used when the first values' median is at least this many of their median absolute deviations from zero. */
+const LOG_CLEARANCE = 3;
+/** Normal median absolute deviation per sd. */
+const MAD_PER_SD = 0.6745;
+/** Floors of the spread: relative to the level... */
+const LEVEL_FLOOR = 0.01;
+/** ...and to the series' own variation over a week. */
+const VARIATION_FLOOR = 0.05;
+const VARIATION_HALF_LIFE_MS = 7 * DAY_MS;
+/** A surprise is never reported beyond this many spreads (a change of a series that never moved). */
+const MAX_SURPRISE = 1_000;
+/** Memory of the one-slot-per-row daily shape: a few days, so it follows a shape that changes. */
+const FINE_HALF_LIFE_MS = 2 * DAY_MS;
+/** After a level is adopted, the spread pauses for this many level half-lives (as for counts). */
+const SETTLE_HALF_LIVES = 2;
+
+/** What a value baseline expects of one window, on its model scale. */
+export interface ValuePrediction extends Prediction {
+  /** Expected y. */
+  readonly center: number;
+  /** Robust sd of y around it. */
+  readonly spread: number;
+  /** The predictor used. */
+  readonly by: Predictor;
+}
+
+type Predictor = 'level' | 'slot' | 'hour';
+
+interface Scale {
+  readonly log: boolean;
+  readonly to: (x: number) => number;
+  readonly from: (y: number) => number;
+}
+
+function chooseScale(values: readonly number[]): Scale {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const mad = sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b)[Math.floor(sorted.length / 2)]!;
+  if (sorted[0]! > 0 && median >= LOG_CLEARANCE * mad) {
+    const c = LOG_OFFSET * median;
+    const knee = c / 2; // below x + c = knee the log goes on as its tangent
+    return {
+      log: true,
+      to: (x) => (x + c >= knee ? Math.log(x + c) : Math.log(knee) + (x + c - knee) / knee),
+      from: (y) => (y >= Math.log(knee) ? Math.exp(y) - c : knee * (y - Math.log(knee)) + knee - c),
+    };
+  }
+  return { log: false, to: (x) => x, from: (y) => y };
+}
+
+/**
+ * A decayed median of |residual|: each window moves it a step up or down
+ * by a share of itself, so it settles where half the residuals lie beyond
+ * it, whatever their tails. Its first windows take bigger steps, so a new
+ * one finds its level quickly.
+ */
+class MedianAbsolute {
+  #value = 0;
+  #windows = 0;
+
+  get value(): number {
+    return this.#value;
+  }
+
+  learn(residual: number, step: number): void {
+    const r = Math.abs(residual);
+    this.#windows++;
+    if (this.#value <= 0) this.#value = r;
+    else this.#value *= Math.exp((r > this.#value ? 1 : -1) * Math.max(step, 1 / this.#windows));
+  }
+}
+
+/** A daily predictor: the decayed mean of each time slot across days, plus the recent deviation from it. */
+class Daily {
+  readonly slots: SlotMeans;
+  readonly deviation: DecayedLevel;
+
+  constructor(binMs: number, levelHalfLifeMs: number) {
+    this.slots = new SlotMeans(binMs);
+    this.deviation = new DecayedLevel(levelHalfLifeMs);
+  }
+
+  /** Expected y at `at`, once the slot has been seen on an earlier day. */
+  predict(at: number): number | undefined {
+    const slot = this.slots.valueAt(at);
+    return slot === undefined ? undefined : slot + this.deviation.value;
+  }
+}
+
+export class ValueBaseline implements Baseline<ValuePrediction> {
+  readonly #o: BaselineOptions;
+  #scale?: Scale;
+  /** The first values, until the scale is chosen. */
+  readonly #first: { at: number; dtMs: number; x: number }[] = [];
+  readonly #level: DecayedLevel;
+  readonly #slot?: Daily;
+  readonly #hour: Daily;
+  /** Per predictor, decayed absolute errors (undefined until it could first predict), and the median of them. */
+  readonly #errors = new Map<Predictor, number>();
+  readonly #spreads = new Map<Predictor, MedianAbsolute>();
+  /** Decayed mean of y and of |y - that|: how much the series varies over a week. */
+  readonly #weekLevel = new DecayedLevel(VARIATION_HALF_LIFE_MS);
+  readonly #variation = new DecayedLevel(VARIATION_HALF_LIFE_MS);
+  /** What each time of day missed by, today and yesterday. */
+  readonly #residuals: DailyResiduals;
+  #spanMs = 0;
+  #settledAt = -Infinity;
+
+  constructor(options: BaselineOptions) {
+    this.#o = options;
+    this.#level = new DecayedLevel(options.levelHalfLifeMs);
+    this.#hour = new Daily(options.seasonBinMs, options.levelHalfLifeMs);
+    const fine = options.fineSeasonBinMs;
+    if (fine && fine < options.seasonBinMs) this.#slot = new Daily(fine, options.levelHalfLifeMs);
+    this.#residuals = new DailyResiduals(fine ?? options.seasonBinMs);
+  }
+
+  get level(): number {
+    return this.#level.value;
+  }
+
+  /** A day of history: the time of day is known, and surprises mean what they say. */
+  get seasoned(): boolean {
+    return this.#spanMs >= DAY_MS;
+  }
+
+  predict(at: number): ValuePrediction {
+    const scale = this.#scale;
+    if (!scale) {
+      // Not enough values to judge yet: the latest, with a spread nothing exceeds.
+      const last = this.#first[this.#first.length - 1]?.x ?? 0;
+      return { mean: last, center: last, spread: Infinity, by: 'level' };
+    }
+    const { center, by } = this.#best(at);
+    const floor = Math.max(
+      LEVEL_FLOOR * (scale.log ? 1 : Math.abs(center)),
+      VARIATION_FLOOR * this.#variation.value,
+      1e-12 * (1 + Math.abs(center)),
+    );
+    const mad = this.#spreads.get(by)?.value ?? 0;
+    return { mean: scale.from(center), center, spread: Math.max(mad / MAD_PER_SD, floor), by };
+  }
+
+  meanFor(level: number, at: number): number {
+    if (!this.#scale) return level;
+    const { center, by } = this.#best(at);
+    return this.#scale.from(by === 'level' ? level : center - this.level + level);
+  }
+
+  surprise(x: number, p: ValuePrediction): number {
+    return this.#scale ? this.#inSpreads(this.#scale.to(x) - p.center, p) : 0;
+  }
+
+  surpriseAgainst(x: number, ref: number, p: ValuePrediction): number {
+    return this.#scale ? this.#inSpreads(this.#scale.to(x) - this.#scale.to(ref), p) : 0;
+  }
+
+  learn(at: number, dtMs: number, x: number, p: ValuePrediction, robust: boolean, excursion: boolean): void {
+    if (!this.#scale) {
+      this.#first.push({ at, dtMs, x });
+      if (this.#first.length === SCALE_WINDOWS) this.#start();
+      return;
+    }
+    this.#learn(at, dtMs, this.#scale.to(x), p, robust, excursion);
+  }
+
+  /** A new normal: every predictor takes what `observed` at `at` implies. */
+  adopt(at: number, observed: number): void {
+    if (!this.#scale) return;
+    const y = this.#scale.to(observed);
+    this.#level.set(y);
+    for (const daily of this.#dailies()) {
+      const slot = daily.slots.valueAt(at);
+      if (slot !== undefined) daily.deviation.set(y - slot);
+    }
+    this.#settledAt = at + SETTLE_HALF_LIVES * this.#o.levelHalfLifeMs;
+  }
+
+  #dailies(): Daily[] {
+    return this.#slot ? [this.#slot, this.#hour] : [this.#hour];
+  }
+
+  /** The prediction of the predictor that has erred least lately (ties to the finer). */
+  #best(at: number): { center: number; by: Predictor } {
+    let best: { center: number; by: Predictor } = { center: this.level, by: 'level' };
+    let bestError = this.#errors.get('level') ?? Infinity;
+    for (const [by, daily] of [['hour', this.#hour], ['slot', this.#slot]] as const) {
+      const center = daily?.predict(at);
+      const error = this.#errors.get(by);
+      if (center === undefined || error === undefined || !this.seasoned) continue;
+      if (error <= bestError) {
+        best = { center, by };
+        bestError = error;
+      }
+    }
+    return best;
+  }
+
+  #inSpreads(residual: number, p: ValuePrediction): number {
+    return Math.max(-MAX_SURPRISE, Math.min(MAX_SURPRISE, residual / p.spread));
+  }
+
+  /** Chooses the scale from the first values, takes the first level and spread from them, then learns them in order. */
+  #start(): void {
+    const scale = (this.#scale = chooseScale(this.#first.map((f) => f.x)));
+    const ys = this.#first.map((f) => scale.to(f.x)).sort((a, b) => a - b);
+    const median = ys[Math.floor(ys.length / 2)]!;
+    const mad = ys.map((y) => Math.abs(y - median)).sort((a, b) => a - b)[Math.floor(ys.length / 2)]!;
+    this.#level.set(median);
+    this.#weekLevel.set(median);
+    this.#variation.set(mad);
+    this.#errors.set('level', 0);
+    this.#spreads.set('level', new MedianAbsolute());
+    this.#spreads.get('level')!.learn(mad, 1);
+    for (const { at, dtMs, x } of this.#first) this.#learn(at, dtMs, scale.to(x), this.predict(at), false, false);
+    this.#first.length = 0;
+  }
+
+  #learn(at: number, dtMs: number, y: number, p: ValuePrediction, robust: boolean, excursion: boolean): void {
+    const o = this.#o;
+    const settled = at >= this.#settledAt;
+    this.#spanMs += dtMs;
+    const routine = !excursion || this.#residuals.recurs(at, y - p.center);
+    this.#residuals.record(at, y - p.center);
+
+    // How each predictor did on this window; one that could not predict before starts level with the best.
+    const keep = 1 - decayWeight(dtMs, o.dispersionHalfLifeMs);
+    const bestError = Math.min(...this.#errors.values());
+    const step = decayWeight(dtMs, o.dispersionHalfLifeMs) * 4;
+    const judge = (by: Predictor, center: number | undefined) => {
+      if (center === undefined) return;
+      const error = this.#errors.get(by) ?? bestError;
+      this.#errors.set(by, keep * error + Math.abs(y - center));
+      if (excursion || !settled) return;
+      let spread = this.#spreads.get(by);
+      if (!spread) this.#spreads.set(by, (spread = new MedianAbsolute()));
+      spread.learn(y - center, step);
+    };
+    judge('level', this.level);
+    judge('hour', this.#hour.predict(at));
+    judge('slot', this.#slot?.predict(at));
+
+    const spread = Number.isFinite(p.spread) ? p.spread : Infinity;
+    const clip = (k: number, residual: number) => Math.max(-k * spread, Math.min(k * spread, residual));
+    const learned = (center: number) => (robust ? center + clip(o.learnClip, y - center) : y);
+    for (const [daily, halfLifeMs] of [[this.#slot, FINE_HALF_LIFE_MS], [this.#hour, o.seasonHalfLifeMs]] as const) {
+      if (!daily) continue;
+      const slot = daily.slots.valueAt(at);
+      if (routine) daily.slots.learn(at, y - (slot === undefined ? 0 : daily.deviation.value), 1 - decayWeight(dtMs, halfLifeMs));
+      if (!excursion && slot !== undefined) daily.deviation.learn(learned(slot + daily.deviation.value) - slot, 1, dtMs);
+    }
+    if (excursion) return;
+    this.#level.learn(learned(this.level), 1, dtMs);
+    this.#weekLevel.learn(y, 1, dtMs);
+    this.#variation.learn(Math.abs(y - this.#weekLevel.value), 1, dtMs);
+  }
+}
