@@ -142,7 +142,7 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   dispersionHalfLifeMs: 12 * 3_600_000,
   seasonHalfLifeMs: 7 * 86_400_000,
   seasonBinMs: 3_600_000,
-  minExpected: 1,
+  minExpected: 0.2,
   phiMin: 0.004,
   phiPrior: 0.05,
   phiPriorWindows: 24,
@@ -176,6 +176,9 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
  * anomaly score maps it to 0.5.
  */
 export const alarmThreshold = (o: Pick<KeyModelOptions, 'openScore' | 'confirmWindows'>): number => o.confirmWindows * normalEvidence(o.openScore);
+
+/** A recent shortfall (sd) at which the key is held, as a fall under way. */
+const SUSPECT_SHORTFALL = 3;
 
 interface OpenSpike {
   direction: Direction;
@@ -279,7 +282,9 @@ export class KeyModel {
     const fastWeight = Math.max(decayWeight(1, o.fastHalfLifeWindows), 1 / this.#fastWindows);
     this.#fast += fastWeight * (effective / coverage - this.#fast);
     this.#fastExpected += fastWeight * (p.mean - this.#fastExpected);
-    const shortfall = this.#counts ? this.#recentShortfall(w, effective / coverage, p as CountPrediction) : 0;
+    // (Before it knows the key's day, a baseline lags a daily cycle: no shortfall is read then.)
+    const recent = this.#counts ? this.#recentShortfall(w, effective / coverage, p as CountPrediction) : 0;
+    const shortfall = this.baseline.seasoned ? recent : 0;
 
     const fall = this.#afterFall(w, p, effective, score);
     // Plain values may do anything in a day (their scale, their daily shape): no alarm before a day is known.
@@ -378,10 +383,13 @@ export class KeyModel {
     }
 
     // Inside an excursion (a candidate, an open spike, a fall, a just-adopted level) only the time of day is learned.
-    const excursion = adopted || fall !== 'learn' || this.#open !== undefined || this.#candidateStart !== undefined;
+    // A shortfall building up (3 sd, not yet proven) is held too: learned, a slow fall would be absorbed
+    // by the baseline and by the record of surprises before it could be shown.
+    const suspect = shortfall >= SUSPECT_SHORTFALL;
+    const excursion = adopted || suspect || fall !== 'learn' || this.#open !== undefined || this.#candidateStart !== undefined;
     // The tails learn what routinely happens once the baseline knows the key's day: not spikes (their
     // last window included), falls, or a young baseline's own misses.
-    if (warm && this.baseline.seasoned && !spike && fall === 'learn') this.#learnTails(w, score, shortfall);
+    if (warm && this.baseline.seasoned && !spike && !suspect && fall === 'learn') this.#learnTails(w, score, shortfall);
     this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion);
     if (!excursion && this.#counts) this.#actors.learn(w, w.dtMs, o.dispersionHalfLifeMs);
     return {
@@ -453,7 +461,7 @@ export class KeyModel {
     this.#recent += weight * (volume - this.#recent);
     this.#recentExpected += weight * (p.mean - this.#recentExpected);
     const windows = this.#recentWindows();
-    return -countSurprise(windows * this.#recent, windows * this.#recentExpected, p.phi);
+    return -countSurprise(windows * this.#recent, windows * this.#recentExpected, p.phi / Math.sqrt(windows));
   }
 
   /** Independent windows the recent average stands for (overlapping windows count as one per window length). */

@@ -51,8 +51,6 @@ const VARIATION_HALF_LIFE_MS = 7 * DAY_MS;
 const MAX_SURPRISE = 1_000;
 /** Memory of the one-slot-per-row daily shape: a few days, so it follows a shape that changes. */
 const FINE_HALF_LIFE_MS = 2 * DAY_MS;
-/** After a level is adopted, the spread pauses for this many level half-lives (as for counts). */
-const SETTLE_HALF_LIVES = 2;
 
 /** What a value baseline expects of one window, on its model scale. */
 export interface ValuePrediction extends Prediction {
@@ -97,6 +95,16 @@ function chooseScale(values: readonly number[]): Scale {
 class MedianAbsolute {
   #value = 0;
   #windows = 0;
+
+  /** A new estimate starting from another's (`windows` of experience), or from scratch. */
+  static from(other?: MedianAbsolute, windows = 10): MedianAbsolute {
+    const median = new MedianAbsolute();
+    if (other && other.#value > 0) {
+      median.#value = other.#value;
+      median.#windows = windows;
+    }
+    return median;
+  }
 
   get value(): number {
     return this.#value;
@@ -144,7 +152,6 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
   /** What each time of day missed by, today and yesterday. */
   readonly #residuals: DailyResiduals;
   #spanMs = 0;
-  #settledAt = -Infinity;
 
   constructor(options: BaselineOptions) {
     this.#o = options;
@@ -213,7 +220,6 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
       const slot = daily.slots.valueAt(at);
       if (slot !== undefined) daily.deviation.set(y - slot);
     }
-    this.#settledAt = at + SETTLE_HALF_LIVES * this.#o.levelHalfLifeMs;
   }
 
   #dailies(): Daily[] {
@@ -250,7 +256,7 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
     this.#weekLevel.set(median);
     this.#variation.set(mad);
     this.#errors.set('level', 0);
-    this.#spreads.set('level', new MedianAbsolute());
+    this.#spreads.set('level', MedianAbsolute.from());
     this.#spreads.get('level')!.learn(mad, 1);
     for (const { at, dtMs, x } of this.#first) this.#learn(at, dtMs, scale.to(x), this.predict(at), false, false);
     this.#first.length = 0;
@@ -258,7 +264,6 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
 
   #learn(at: number, dtMs: number, y: number, p: ValuePrediction, robust: boolean, excursion: boolean): void {
     const o = this.#o;
-    const settled = at >= this.#settledAt;
     this.#spanMs += dtMs;
     const routine = !excursion || this.#residuals.recurs(at, y - p.center);
     this.#residuals.record(at, y - p.center);
@@ -267,14 +272,17 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
     const keep = 1 - decayWeight(dtMs, o.dispersionHalfLifeMs);
     const bestError = Math.min(...this.#errors.values());
     const step = decayWeight(dtMs, o.dispersionHalfLifeMs) * 4;
+    // Inside an excursion every predictor errs alike: their records hold, and their spreads move only a
+    // little (enough that a spread once too small is not kept small by the very alarms it causes).
+    const current = this.#spreads.get(p.by);
     const judge = (by: Predictor, center: number | undefined) => {
       if (center === undefined) return;
+      let spread = this.#spreads.get(by);
+      if (!spread) this.#spreads.set(by, (spread = MedianAbsolute.from(current)));
+      spread.learn(y - center, excursion ? step / 4 : step);
+      if (excursion) return;
       const error = this.#errors.get(by) ?? bestError;
       this.#errors.set(by, keep * error + Math.abs(y - center));
-      if (excursion || !settled) return;
-      let spread = this.#spreads.get(by);
-      if (!spread) this.#spreads.set(by, (spread = new MedianAbsolute()));
-      spread.learn(y - center, step);
     };
     judge('level', this.level);
     judge('hour', this.#hour.predict(at));

@@ -36,6 +36,15 @@ function studentT(rng: Rng, nu: number): number {
 /** Robust sd (MAD / 0.6745) of Student's t, for the degrees of freedom used. */
 const T_ROBUST_SD: Record<number, number> = { 3: 1.1341 };
 
+/**
+ * The way back at the end of a step that does not last: a change as well,
+ * so an opening for it counts neither way.
+ */
+function returning(label: Label, at: number, steps: number): Label {
+  const direction = label.direction === 'rising' ? 'falling' : 'rising';
+  return { direction, onset: Math.min(at, steps), until: Math.min(at, steps) + TAIL_STEPS, height: 1 / label.height, riseSteps: 0, real: false };
+}
+
 /** A plain value series' effect: a step or excursion on its own natural scale. */
 interface ValueEffect {
   readonly onset: number;
@@ -128,6 +137,7 @@ function valueSeries(seed: number, days: number, stepMs: number): LabelledSeries
     const k = inSds(rate[e.onset]!, e.onset);
     const real = (Math.abs(k) >= 6 && e.length >= 3) || Math.abs(k) >= 25;
     labels.push({ direction: k > 0 ? 'rising' : 'falling', onset: e.onset, until: e.onset + e.length + TAIL_STEPS, height: k, riseSteps: 0, real });
+    labels.push(returning(labels[labels.length - 1]!, e.onset + e.length, steps));
   }
   return { scenario: 'values', startMs: EVAL_START_MS, stepMs, counts: false, rate, values, labels };
 }
@@ -171,12 +181,17 @@ function dailyShapeSeries(seed: number, days: number, stepMs: number): LabelledS
       // The day's pattern goes missing: a flat line at its mean, from a time where that is far off.
       let at = onset;
       while (at < steps - length && Math.abs(template(at) / dayMean - 1) < 0.3) at++;
+      // Flattened, the day goes the other way too where its shape crosses the mean: that counts neither way.
       effects.push((step, value) => (step >= at && step < at + length ? dayMean : value));
-      labels.push({ direction: dayMean > template(at) ? 'rising' : 'falling', onset: at, until: at + length + TAIL_STEPS, height: dayMean / template(at), riseSteps: 0, real: at < steps - length });
+      const direction = dayMean > template(at) ? 'rising' : 'falling';
+      const span = { onset: at, until: at + length + TAIL_STEPS, height: dayMean / template(at), riseSteps: 0 };
+      labels.push({ ...span, direction, real: at < steps - length });
+      labels.push({ ...span, direction: direction === 'rising' ? 'falling' : 'rising', real: false });
     } else {
       const factor = logUniform(rng, 1.3, 3) ** (rng.chance(0.5) ? 1 : -1);
       effects.push((step, value) => (step >= onset && step < onset + length ? value * factor : value));
       labels.push({ direction: factor > 1 ? 'rising' : 'falling', onset, until: onset + length + TAIL_STEPS, height: factor, riseSteps: 0, real: true });
+      labels.push(returning(labels[labels.length - 1]!, onset + length, steps));
     }
   }
   const rate: number[] = [];
