@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Baseline } from '../../src/detect/baseline.js';
+import { CountBaseline } from '../../src/detect/baseline.js';
+import { ValueBaseline } from '../../src/detect/value-baseline.js';
+import { seriesOptions } from '../../src/detect/series.js';
 import { gamma, poisson } from '../../src/cli/eval/sampling.js';
 import { DEFAULT_KEY_OPTIONS } from '../../src/detect/key-model.js';
 import { DailyProfile, DAY_MS } from '../../src/detect/season.js';
@@ -10,12 +12,12 @@ const T0 = Date.UTC(2025, 0, 6);
 const at = (i: number) => T0 + (i + 0.5) * STEP;
 
 /** Learns `rate(i)`-distributed counts (gamma-Poisson with `phi`) for `n` windows. */
-function train(baseline: Baseline, n: number, rate: (i: number) => number, phi = 0, seed = 1): void {
+function train(baseline: CountBaseline, n: number, rate: (i: number) => number, phi = 0, seed = 1): void {
   const rng = new Rng(seed);
   for (let i = 0; i < n; i++) {
     const noise = phi > 0 ? gamma(rng, 1 / phi) * phi : 1;
     const x = poisson(rng, rate(i) * noise);
-    baseline.learn(at(i), STEP, x, baseline.predict(at(i)), i >= 12);
+    baseline.learn(at(i), STEP, x, baseline.predict(at(i)), i >= 12, false);
   }
 }
 
@@ -48,9 +50,9 @@ describe('DailyProfile', () => {
   });
 });
 
-describe('Baseline', () => {
+describe('CountBaseline', () => {
   it('learns a flat Poisson level and finds no over-dispersion', () => {
-    const b = new Baseline(DEFAULT_KEY_OPTIONS, true);
+    const b = new CountBaseline(DEFAULT_KEY_OPTIONS);
     train(b, 2000, () => 200);
     const p = b.predict(at(2000));
     expect(p.mean).toBeGreaterThan(190);
@@ -59,7 +61,7 @@ describe('Baseline', () => {
   });
 
   it('estimates negative-binomial over-dispersion', () => {
-    const b = new Baseline(DEFAULT_KEY_OPTIONS, true);
+    const b = new CountBaseline(DEFAULT_KEY_OPTIONS);
     train(b, 3000, () => 500, 0.05);
     const { phi } = b.predict(at(3000));
     expect(phi).toBeGreaterThan(0.035);
@@ -67,7 +69,7 @@ describe('Baseline', () => {
   });
 
   it('learns the time-of-day cycle once it has a day of history', () => {
-    const b = new Baseline(DEFAULT_KEY_OPTIONS, true);
+    const b = new CountBaseline(DEFAULT_KEY_OPTIONS);
     const rate = (i: number) => 400 * (1 + 0.7 * Math.cos((2 * Math.PI * ((at(i) % DAY_MS) / 3_600_000 - 20)) / 24));
     const perDay = DAY_MS / STEP;
     train(b, 5 * perDay, rate);
@@ -78,42 +80,108 @@ describe('Baseline', () => {
     for (let i = 5 * perDay; i < 6 * perDay; i++) {
       const p = b.predict(at(i));
       errors.push(Math.abs(p.mean / rate(i) - 1));
-      b.learn(at(i), STEP, poisson(rng, rate(i)), p, true);
+      b.learn(at(i), STEP, poisson(rng, rate(i)), p, true, false);
     }
     expect(errors.reduce((sum, e) => sum + e, 0) / errors.length).toBeLessThan(0.05);
     expect(Math.max(...errors)).toBeLessThan(0.15);
   });
 
   it('is not dragged up by a single huge window', () => {
-    const b = new Baseline(DEFAULT_KEY_OPTIONS, true);
+    const b = new CountBaseline(DEFAULT_KEY_OPTIONS);
     train(b, 300, () => 100);
     const before = b.predict(at(300));
-    b.learn(at(300), STEP, 5000, before, true);
+    b.learn(at(300), STEP, 5000, before, true, false);
     const after = b.predict(at(301)).mean;
     // At most learnClip standard deviations, weighted by one window's share.
     expect(after - before.mean).toBeLessThan(DEFAULT_KEY_OPTIONS.learnClip * Math.sqrt(before.variance));
   });
 
   it('expects a key that appears late near zero, so its first burst is a surprise', () => {
-    const b = new Baseline(DEFAULT_KEY_OPTIONS, true, 500);
-    b.learn(at(0), STEP, 80, b.predict(at(0)), true);
+    const b = new CountBaseline(DEFAULT_KEY_OPTIONS, 500);
+    b.learn(at(0), STEP, 80, b.predict(at(0)), true, false);
     expect(b.predict(at(1)).mean).toBeLessThan(10);
   });
 
-  it('learns the spread of a plain series from the data, with no Poisson floor', () => {
-    const b = new Baseline(DEFAULT_KEY_OPTIONS, false);
-    const rng = new Rng(3);
-    for (let i = 0; i < 500; i++) b.learn(at(i), STEP, 0.5 + 0.01 * rng.normal(), b.predict(at(i)), i >= 12);
-    const p = b.predict(at(500));
-    expect(p.mean).toBeCloseTo(0.5, 2);
-    expect(Math.sqrt(p.variance)).toBeLessThan(0.02);
-    expect(b.surprise(0.6, p)).toBeGreaterThan(5);
-  });
-
   it('adopts a new level at once', () => {
-    const b = new Baseline(DEFAULT_KEY_OPTIONS, true);
+    const b = new CountBaseline(DEFAULT_KEY_OPTIONS);
     train(b, 300, () => 100);
     b.adopt(at(300), 250);
     expect(b.predict(at(300)).mean).toBeCloseTo(250, 6);
+  });
+});
+
+describe('ValueBaseline', () => {
+  const options = seriesOptions(STEP);
+  const learnAll = (b: ValueBaseline, values: (i: number) => number, from: number, to: number) => {
+    for (let i = from; i < to; i++) b.learn(at(i), STEP, values(i), b.predict(at(i)), i >= 12, false);
+  };
+
+  it('learns the spread of a plain series from the data, with no Poisson floor', () => {
+    const b = new ValueBaseline(options);
+    const rng = new Rng(3);
+    learnAll(b, () => 0.5 + 0.01 * rng.normal(), 0, 500);
+    const p = b.predict(at(500));
+    expect(p.mean).toBeCloseTo(0.5, 2);
+    expect(b.surprise(0.52, p)).toBeLessThan(3);
+    expect(b.surprise(0.6, p)).toBeGreaterThan(5);
+  });
+
+  it('is scale-free: the same series in other units is equally surprising', () => {
+    const surprises = [1e-3, 1, 1e6].map((unit) => {
+      const b = new ValueBaseline(options);
+      const rng = new Rng(4);
+      learnAll(b, () => unit * (20 + rng.normal()), 0, 600);
+      return b.surprise(unit * 30, b.predict(at(600)));
+    });
+    expect(surprises[1]).toBeGreaterThan(5);
+    for (const s of surprises) expect(s).toBeCloseTo(surprises[1]!, 6);
+  });
+
+  it('is not fooled by heavy tails into a small spread: the robust scale is the bulk of the data', () => {
+    const b = new ValueBaseline(options);
+    const rng = new Rng(5);
+    // Mostly 100 +- 1, with one window in twenty 30 away.
+    learnAll(b, (i) => 100 + rng.normal() + (i % 20 === 7 ? 30 : 0), 0, 1000);
+    const p = b.predict(at(1000));
+    expect(b.surprise(103, p)).toBeLessThan(4);
+    expect(b.surprise(108, p)).toBeGreaterThan(6);
+  });
+
+  it('predicts a noise-free daily shape exactly from its second day on, steps and all', () => {
+    const b = new ValueBaseline(options);
+    const perDay = DAY_MS / STEP;
+    const shape = (i: number) => ((i % perDay) >= 97 && (i % perDay) < 200 ? 360 : 557);
+    learnAll(b, shape, 0, perDay + 96);
+    for (const i of [perDay + 96, perDay + 97, perDay + 199, perDay + 200]) {
+      const p = b.predict(at(i));
+      expect(p.mean, `row ${i}`).toBeCloseTo(shape(i), 0);
+      b.learn(at(i), STEP, shape(i), p, true, false);
+    }
+  });
+
+  it('never claims a spread of zero: a routine wobble of a flat series is not a catastrophe', () => {
+    const b = new ValueBaseline(options);
+    learnAll(b, () => 50, 0, 600);
+    const p = b.predict(at(600));
+    expect(Number.isFinite(b.surprise(50.2, p))).toBe(true);
+    expect(b.surprise(50.2, p)).toBeLessThan(1); // 0.4% of the level
+    expect(b.surprise(60, p)).toBeGreaterThan(10); // 20%
+  });
+
+  it('models a series that crosses zero as it is, and one clear of zero on a log scale', () => {
+    const signed = new ValueBaseline(options);
+    const rng = new Rng(6);
+    learnAll(signed, () => rng.normal(), 0, 400);
+    expect(signed.surprise(5, signed.predict(at(400)))).toBeGreaterThan(3);
+    expect(signed.surprise(-5, signed.predict(at(400)))).toBeLessThan(-3);
+    const positive = new ValueBaseline(options);
+    learnAll(positive, () => 200 * Math.exp(0.05 * rng.normal()), 0, 400);
+    // x1.5 and /1.5 are about as surprising: the scale is multiplicative.
+    const p = positive.predict(at(400));
+    const up = positive.surprise(300, p);
+    const down = -positive.surprise(200 / 1.5, p);
+    expect(up).toBeGreaterThan(3);
+    expect(down / up).toBeGreaterThan(0.8);
+    expect(down / up).toBeLessThan(1.3);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { logGamma } from '../../src/cli/eval/sampling.js';
-import { countDeviance, countSurprise, decayWeight, valueSurprise } from '../../src/detect/stats.js';
+import { countDeviance, countSurprise, decayWeight, normalEvidence, valueSurprise } from '../../src/detect/stats.js';
 
 /** The normal quantile of an upper tail probability (bisection on erfc; tests only). */
 function normalQuantile(tail: number): number {
@@ -102,5 +102,18 @@ describe('countSurprise', () => {
 describe('valueSurprise', () => {
   it('is a plain z-score', () => {
     expect(valueSurprise(14, 10, 4)).toBe(2);
+  });
+});
+
+describe('normalEvidence', () => {
+  it('is -log10 of the normal upper tail, accurate far out where the tail underflows', () => {
+    for (const z of [-1, 0, 1, 2, 3, 4.5, 6]) expect(normalEvidence(z)).toBeCloseTo(-Math.log10(0.5 * erfc(z / Math.SQRT2)), 4);
+    expect(normalEvidence(4.5)).toBeCloseTo(5.4688, 3);
+    expect(normalEvidence(8)).toBeCloseTo(15.2061, 2);
+    // Past where P underflows: log P(Z >= z) ~ -z^2/2 - log(z sqrt(2 pi)).
+    const z = 170;
+    expect(normalEvidence(z)).toBeCloseTo((z * z / 2 + Math.log(z * Math.sqrt(2 * Math.PI))) / Math.LN10, 1);
+    // Smooth where the two methods meet.
+    expect(Math.abs(normalEvidence(5.0001) - normalEvidence(4.9999))).toBeLessThan(0.01);
   });
 });

@@ -50,8 +50,9 @@ describe('detectSpikes', () => {
       const out = cold(`${marble}|`, frames(volumes)).pipe(detectSpikes(OPTIONS), map(summary));
       const expected: Record<string, string> = {};
       volumes.forEach((_, i) => (expected[FRAMES[i]!] = `${(i + 1) * SLIDE}:`));
-      // The first surge window is a candidate; the second opens the spike (dated from the first),
-      // windows on the plateau are ongoing, and two quiet windows end it.
+      // Four times the level is extreme: the first surge window opens the spike; it rises while it
+      // grows, windows on the plateau are ongoing, and two quiet windows end it.
+      expected.g = '70: x rising';
       expected.h = '80: x rising';
       expected.i = '90: x ongoing';
       expected.j = '100: x ongoing';

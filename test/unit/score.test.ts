@@ -51,7 +51,7 @@ describe('trendmon score', () => {
     const values = countSeries(500);
     const scores = scoreSeries(values.map((value, i) => ({ ts: T0 + i * STEP, value })));
     const high = scores.flatMap((s, i) => (s >= 0.5 ? [i] : []));
-    expect(high[0]).toBe(501); // the second surge row confirms it
+    expect(high[0]).toBe(500); // four times the level is extreme: the first surge row opens it
     // Then while it keeps making new highs; not on the rest of its plateau, nor before or after.
     expect(high.every((i) => i >= 500 && i < 510)).toBe(true);
     expect(Math.max(...scores.slice(0, 500))).toBeLessThan(0.5);
@@ -72,7 +72,7 @@ describe('trendmon score', () => {
     }));
     const scores = scoreSeries(points);
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
-    expect(scores.flatMap((s, i) => (s >= 0.5 ? [i] : []))[0]).toBe(701);
+    expect(scores.flatMap((s, i) => (s >= 0.5 ? [i] : []))[0]).toBe(700);
     expect(Math.max(...scores.slice(20, 700))).toBeLessThan(0.5);
   });
 
@@ -87,9 +87,13 @@ describe('trendmon score', () => {
     expect(() => parseSeriesCsv('2024-03-01 08:00:00,1\n2024-03-01 08:05:00,NaN\n', 'f.csv')).toThrow(/f\.csv:2: "NaN" is not a finite number/);
   });
 
-  it('maps alarm strength to 0.5 exactly at the open threshold', () => {
-    expect(anomalyScore(0, 4.5)).toBe(0);
-    expect(anomalyScore(4.5, 4.5)).toBeCloseTo(0.5, 12);
-    expect(anomalyScore(9, 4.5)).toBeCloseTo(1 - 2 ** -4, 12);
+  it('maps the alarm to 0.5 exactly at the threshold, monotone and never reaching 1', () => {
+    expect(anomalyScore(0, 10)).toBe(0);
+    expect(anomalyScore(10, 10)).toBeCloseTo(0.5, 12);
+    expect(anomalyScore(20, 10)).toBeCloseTo(2 / 3, 12);
+    const alarms = [0.1, 1, 5, 10, 50, 500, 5000, 50_000];
+    const scores = alarms.map((a) => anomalyScore(a, 10));
+    for (let i = 1; i < scores.length; i++) expect(scores[i]!).toBeGreaterThan(scores[i - 1]!);
+    expect(scores[scores.length - 1]!).toBeLessThan(1);
   });
 });

@@ -51,7 +51,7 @@ export interface Tally {
   rises: Found;
   falls: Found;
   falseAlarms: number;
-  /** Spikes still open when their series ended. */
+  /** Spikes still open when their series ended, though opened longer ago than any may stay open. */
   stuck: number;
 }
 
@@ -130,8 +130,11 @@ export function score(series: LabelledSeries, steps: readonly KeyStep[], options
     found.found++;
     found.delays.push(i - label.onset);
   });
+  // Stuck: still open at the end though it opened longer ago than any spike may stay open.
   const last = steps[steps.length - 1];
-  if (last?.status && last.status !== 'ended') tally.stuck++;
+  const end = series.startMs + steps.length * series.stepMs;
+  const longest = Math.max(options.newNormalAfterMs, options.depressionAdoptMs) + DAY_MS;
+  if (last?.status && last.status !== 'ended' && end - last.spike!.startedAt > longest) tally.stuck++;
   return tally;
 }
 

@@ -32,8 +32,8 @@ export interface ScoredSeries {
   readonly labels: readonly Label[];
 }
 
-/** Thresholds the sweep tries: fine where scores usually sit. */
-export const THRESHOLDS: readonly number[] = Array.from({ length: 400 }, (_, i) => 0.2 + (i * 0.7995) / 399);
+/** Thresholds the sweep tries, 0.05 to 0.9995. */
+export const THRESHOLDS: readonly number[] = Array.from({ length: 400 }, (_, i) => 0.05 + (i * 0.9495) / 399);
 
 /**
  * Per threshold in `thresholds`, the raw score of one series, with what
