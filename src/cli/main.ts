@@ -148,9 +148,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'config': {
-      const config = loadConfig();
-      const masked = JSON.parse(JSON.stringify(config, (key, value) => (/(pass|password|token|secret)$/i.test(key) && value ? '****' : value)));
-      process.stdout.write(JSON.stringify(masked, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(maskSecrets(loadConfig()), null, 2) + '\n');
       return 0;
     }
     default:
