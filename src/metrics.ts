@@ -75,6 +75,18 @@ export function createMetrics() {
     spikesOpen: new Gauge({ name: 'trendmon_spikes_open', help: 'Spikes open now', registers }),
     partitionsOwned: new Gauge({ name: 'trendmon_partitions_owned', help: 'Key partitions this instance counts (scaled out; see docs/scaling.md)', registers }),
     feedClients: new Gauge({ name: 'trendmon_feed_clients', help: 'Connected WebSocket clients', registers }),
+    alertmanagerAlertsSent: new Counter({
+      name: 'trendmon_alertmanager_alerts_sent_total',
+      help: 'Alerts posted to an Alertmanager that it took (re-posts included), by Alertmanager (ALERTMANAGER_URL)',
+      labelNames: ['alertmanager'] as const,
+      registers,
+    }),
+    alertmanagerErrors: new Counter({
+      name: 'trendmon_alertmanager_errors_total',
+      help: 'Posts to an Alertmanager that failed (refused, unreachable or timed out), by Alertmanager',
+      labelNames: ['alertmanager'] as const,
+      registers,
+    }),
   };
 }
 
