@@ -4,6 +4,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trendmon_process_' });
+  // prom-client also reports the sums of its per-type handle, request and resource gauges as gauges
+  // named *_total, a suffix Prometheus reserves for counters (`promtool check metrics`): sum() those instead.
+  for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`trendmon_process_nodejs_active_${name}_total`);
   const registers = [registry];
   return {
     registry,
