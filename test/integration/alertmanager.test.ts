@@ -13,7 +13,8 @@
  * first notification and 1 s between updates. The figures of the run are
  * printed at the end.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -209,6 +210,17 @@ describe('Alertmanager: trendmon posts its alerts, Alertmanager groups, silences
     });
     expect(history.map((r) => r.outcome)).toEqual(['delivered', 'failed']);
     Object.assign(figures, { outageMs: backAt - downAt, postsFailedDuringOutage: failedPosts, backToWebhookMs: told.at - backAt });
+  });
+
+  it('the Alertmanager configuration shown in docs/alerts.md is one Alertmanager accepts (amtool check-config)', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'alerts.md'), 'utf8');
+    const shown = /An Alertmanager configuration for planners[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc);
+    expect(shown, 'docs/alerts.md shows an Alertmanager configuration').not.toBeNull();
+    const file = join(mkdtempSync(join(tmpdir(), 'trendmon-amtool-')), 'alertmanager.yml');
+    writeFileSync(file, shown![1]!);
+    const check = spawnSync('amtool', ['check-config', file], { encoding: 'utf8' });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    expect(check.stdout).toMatch(/SUCCESS/);
   });
 
   it('counts what it sent on /metrics', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { languageOf, parseRuleDocument } from '../../src/alerts/document.js';
 import { parseMatcher, matchesAll } from '../../src/alerts/matchers.js';
 import { AlertsConfigError, defaultAlertsConfig, parseAlertsConfig, parseApiRules, type ConfigProblem } from '../../src/alerts/rules.js';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { ConfigError, loadConfig, maskSecrets } from '../../src/config/index.js';
 
 const FILE = 'alerts.json';
 
@@ -264,5 +264,28 @@ describe('config: alerting variables', () => {
     expect(() => loadConfig({ ALERTS_CONFIG: '/nope/alerts.json' })).toThrow(/ALERTS_CONFIG="\/nope\/alerts.json" no such file/);
     expect(() => loadConfig({ ALERT_WEBHOOK_SECRET: 'short' })).toThrow(ConfigError);
     expect(() => loadConfig({ ALERT_WEBHOOK_URL: 'nope' })).toThrow(/ALERT_WEBHOOK_URL="nope" is not a URL/);
+  });
+
+  it('reads ALERTMANAGER_URL (one or several) and its resend interval, refuses bad values with one line each, and masks credentials', () => {
+    expect(loadConfig({}).alerts.alertmanager).toBeUndefined();
+    expect(loadConfig({ ALERTMANAGER_URL: 'http://am-1:9093, http://am-2:9093' }).alerts.alertmanager).toEqual({
+      urls: ['http://am-1:9093', 'http://am-2:9093'],
+      resendIntervalMs: 60_000,
+    });
+    expect(loadConfig({ ALERTMANAGER_URL: 'https://ops.example/am/', ALERTMANAGER_RESEND_INTERVAL: '30s' }).alerts.alertmanager?.resendIntervalMs).toBe(30_000);
+    expect(() => loadConfig({ ALERTMANAGER_URL: 'am:9093' })).toThrow(/^ALERTMANAGER_URL="am:9093" is not a list of Alertmanager URLs \(use http:\/\/host:9093/);
+    const refused = (() => {
+      try {
+        loadConfig({ ALERTMANAGER_URL: 'ftp://trendmon:hunter22@am:9093' });
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(refused).toBe('ALERTMANAGER_URL="ftp://****@am:9093" is not a list of Alertmanager URLs (use http://host:9093[,http://other:9093])');
+    expect(() => loadConfig({ ALERTMANAGER_RESEND_INTERVAL: 'often' })).toThrow(/^ALERTMANAGER_RESEND_INTERVAL="often" is not a duration/);
+    expect(() => loadConfig({ ALERTMANAGER_URL: 'http://am:9093', ALERTMANAGER_RESEND_INTERVAL: '100ms' })).toThrow(/^ALERTMANAGER_RESEND_INTERVAL must be at least 1s/);
+    const shown = JSON.stringify(maskSecrets(loadConfig({ ALERTMANAGER_URL: 'http://trendmon:hunter22@am:9093' })));
+    expect(shown).toContain('http://****@am:9093');
+    expect(shown).not.toContain('hunter22');
   });
 });
