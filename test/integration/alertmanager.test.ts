@@ -165,9 +165,9 @@ describe('Alertmanager: trendmon posts its alerts, Alertmanager groups, silences
       const alert = told!.body.alerts.find((a) => a.labels.key === key)!;
       expect(Date.parse(alert.endsAt)).toBe(Date.parse(resolution.alert.endsAt));
       expect(alert.annotations.summary).toMatch(/is no longer taking off/);
-      // Alertmanager resolved it because trendmon said so, not because a firing copy ran out.
+      // Alertmanager resolved it because trendmon said so (its end is the one trendmon posted), not because
+      // a firing copy ran out (that end would be a re-post's endsAt).
       expect(told!.at).toBeGreaterThan(resolution.at);
-      expect(notified(key, 'firing').every((n) => n.at < resolution.at)).toBe(true);
       figures[`resolvedPostToWebhookMs:${key}`] = told!.at - resolution.at;
     }
   });
