@@ -5,8 +5,10 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund --omit=optional
+# --ignore-scripts: the package's prepare script builds, which needs the sources copied below.
+RUN npm install --no-audit --no-fund --omit=optional --ignore-scripts
 COPY tsconfig.json tsconfig.build.json vite.config.ts ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
 COPY streams ./streams
 COPY web ./web

@@ -171,7 +171,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(() => catalog.stop());
 
     // Alerts for planners (docs/alerts.md): rules on every detection -> grouped notifications -> webhook / NATS.
-    const alerts = await AlertManager.start({ nc, writer, catalog: catalog.lookup, log, settings: config.alerts, dataDir: config.dataDir, windowMs: config.windows.sizeMs });
+    const alerts = await AlertManager.start({ nc, writer, catalog: catalog.lookup, log, settings: config.alerts, dataDir: config.dataDir, windowMs: config.windows.sizeMs, metrics });
     closers.push(() => alerts.stop());
     const reloadAlerts = () => alerts.reload().catch((err: Error) => log.error({ err: err.message }, 'alert rules not reloaded; the running ones stay'));
     process.on('SIGHUP', reloadAlerts);

@@ -4,6 +4,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trendmon_process_' });
+  // prom-client also reports the sums of its per-type handle, request and resource gauges as gauges
+  // named *_total, a suffix Prometheus reserves for counters (`promtool check metrics`): sum() those instead.
+  for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`trendmon_process_nodejs_active_${name}_total`);
   const registers = [registry];
   return {
     registry,
@@ -75,6 +78,18 @@ export function createMetrics() {
     spikesOpen: new Gauge({ name: 'trendmon_spikes_open', help: 'Spikes open now', registers }),
     partitionsOwned: new Gauge({ name: 'trendmon_partitions_owned', help: 'Key partitions this instance counts (scaled out; see docs/scaling.md)', registers }),
     feedClients: new Gauge({ name: 'trendmon_feed_clients', help: 'Connected WebSocket clients', registers }),
+    alertmanagerAlertsSent: new Counter({
+      name: 'trendmon_alertmanager_alerts_sent_total',
+      help: 'Alerts posted to an Alertmanager that it took (re-posts included), by Alertmanager (ALERTMANAGER_URL)',
+      labelNames: ['alertmanager'] as const,
+      registers,
+    }),
+    alertmanagerErrors: new Counter({
+      name: 'trendmon_alertmanager_errors_total',
+      help: 'Posts to an Alertmanager that failed (refused, unreachable or timed out), by Alertmanager',
+      labelNames: ['alertmanager'] as const,
+      registers,
+    }),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * Alerting for factory planners, put together (docs/alerts.md): rules
  * evaluated on every detection, the dispatcher's grouping and timing, the
- * durable outbox and its receivers, the history in ClickHouse, and the
- * state the API and the wall show.
+ * durable outbox and its receivers, Alertmanager fed beside them when
+ * ALERTMANAGER_URL is set, the history in ClickHouse, and the state the API
+ * and the wall show.
  *
  * Configuration comes from the rule file (ALERTS_CONFIG, or defaults) plus
  * rules managed through the API. Reloading re-reads the file and keeps the
@@ -11,6 +12,7 @@
  * alerts are not (the detector rebuilds its spikes after a restart, and
  * they alert again).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -21,7 +23,9 @@ import { formatDuration } from '../config/duration.js';
 import type { Detection } from '../detect/detector.js';
 import type { TrendEvent } from '../domain.js';
 import type { AlertView } from '../feed/protocol.js';
+import type { Metrics } from '../metrics.js';
 import type { CatalogLookup } from '../windows/keys.js';
+import { AlertmanagerFeed, type AlertmanagerPost } from './alertmanager-feed.js';
 import { AlertChanges } from './changes.js';
 import { Dispatcher, type Notification } from './dispatcher.js';
 import { RuleEvaluator, type Alert } from './evaluate.js';
@@ -30,6 +34,7 @@ import { formatMatcher } from './matchers.js';
 import { Outbox, type Deliver, type OutboxEnvelope } from './outbox.js';
 import { MAX_ALERTS, slackBody, webhookAlert, webhookBody } from './payload.js';
 import { ShopRates } from './projection.js';
+import { alertmanagerTarget } from './receivers/alertmanager.js';
 import { publishAlert } from './receivers/nats.js';
 import { postWebhook, type DeliveryResult } from './receivers/webhook.js';
 import {
@@ -63,6 +68,8 @@ export interface AlertManagerOptions {
   readonly env?: ConfigEnv;
   /** Group timers; default the real clock. */
   readonly scheduler?: SchedulerLike;
+  /** Counts posts to Alertmanagers (ALERTMANAGER_URL). */
+  readonly metrics?: Pick<Metrics, 'alertmanagerAlertsSent' | 'alertmanagerErrors'>;
 }
 
 /** Publishing on NATS fails only while NATS is unreachable: retry steadily. */
@@ -125,6 +132,8 @@ export class AlertManager {
   private readonly changes = new AlertChanges();
   private listener: ((alert: AlertView) => void) | undefined;
   private saving: Promise<void> = Promise.resolve();
+  /** Set with ALERTMANAGER_URL: every alert also goes to Alertmanager, beside the routing tree. */
+  private readonly alertmanager: AlertmanagerFeed | undefined;
 
   private constructor(
     private readonly options: AlertManagerOptions,
@@ -151,6 +160,13 @@ export class AlertManager {
         this.record(suppressedRow(s.alert, s, Date.now()));
       },
     });
+    const am = options.settings.alertmanager;
+    this.alertmanager = am && new AlertmanagerFeed({
+      targets: am.urls.map(alertmanagerTarget),
+      resendIntervalMs: am.resendIntervalMs,
+      scheduler: options.scheduler ?? asyncScheduler,
+      onPost: (post) => this.recordPost(post),
+    });
   }
 
   /** Loads and validates the configuration, opens the outbox and starts delivering. */
@@ -168,7 +184,10 @@ export class AlertManager {
     const outbox = await Outbox.open({ nc: options.nc, log, onAttempt: (e, a, r) => manager.recordAttempt(e, a, r) });
     const manager: AlertManager = new AlertManager(options, outbox, silences, fileConfig, apiRules, env);
     await manager.serveReceivers();
-    log.info({ source: fileConfig.source, rules: manager.config.rules.length, receivers: fileConfig.receivers.length }, 'alerting configured');
+    log.info(
+      { source: fileConfig.source, rules: manager.config.rules.length, receivers: fileConfig.receivers.length, alertmanagers: manager.describe().alertmanager },
+      'alerting configured',
+    );
     return manager;
   }
 
@@ -217,6 +236,14 @@ export class AlertManager {
         targetMatchers: r.targetMatchers.map(formatMatcher),
         equal: r.equal,
       })),
+      ...(this.options.settings.alertmanager
+        ? {
+            alertmanager: {
+              urls: this.options.settings.alertmanager.urls.map((url) => alertmanagerTarget(url).name),
+              resendInterval: formatDuration(this.options.settings.alertmanager.resendIntervalMs),
+            },
+          }
+        : {}),
     };
   }
 
@@ -256,6 +283,7 @@ export class AlertManager {
   /** Stops timers and deliveries; queued notifications stay in the outbox for the next start. */
   async stop(): Promise<void> {
     this.dispatcher.stop();
+    await this.alertmanager?.stop();
     await this.outbox.stop();
     await this.saving;
   }
@@ -273,6 +301,7 @@ export class AlertManager {
 
   private upsert(alert: Alert): void {
     this.dispatcher.upsert(alert);
+    this.alertmanager?.update(alert);
     if (!this.listener) return;
     // Viewed after the dispatcher has it, so its muting is current.
     const view = this.view(alert);
@@ -382,6 +411,40 @@ export class AlertManager {
       this.options.log.warn(
         { receiver: envelope.receiver, integration: envelope.integration, notificationId: envelope.notificationId, attempt, detail },
         result.permanent ? 'alert delivery refused; given up' : 'alert delivery failed; will retry',
+      );
+    }
+  }
+
+  /**
+   * A post to an Alertmanager: counted; the news it carried (an alert's
+   * first firing post, its resolution) recorded in the history, one row per
+   * alert per attempt, as the outbox's deliveries are.
+   */
+  private recordPost(post: AlertmanagerPost): void {
+    const { target, result } = post;
+    if (result.ok) this.options.metrics?.alertmanagerAlertsSent.inc({ alertmanager: target.name }, post.count);
+    else this.options.metrics?.alertmanagerErrors.inc({ alertmanager: target.name });
+    if (!result.ok) {
+      this.options.log.warn(
+        { alertmanager: target.name, alerts: post.count, attempt: post.attempt, detail: result.detail },
+        result.permanent ? 'Alertmanager refused alerts' : 'cannot post alerts to Alertmanager; will retry',
+      );
+    }
+    const at = Date.now();
+    const postId = randomUUID();
+    for (const alert of post.news) {
+      this.record(
+        alertRow(alertFacts(alert), {
+          notificationId: postId,
+          groupKey: '',
+          receiver: 'alertmanager',
+          integration: target.name,
+          attempt: post.attempt,
+          outcome: result.ok ? 'delivered' : 'failed',
+          detail: result.permanent ? `gave up: ${result.detail}` : result.detail,
+          payload: '',
+          at,
+        }),
       );
     }
   }

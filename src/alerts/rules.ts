@@ -1,8 +1,8 @@
 /**
  * The alerting configuration: rules (what deserves an alert), the routing
  * tree (who hears about it, grouped how, how often), receivers (where it is
- * delivered) and inhibition rules. Read from a JSON file with comments
- * (ALERTS_CONFIG) and validated as a whole, so a bad file is refused with
+ * delivered) and inhibition rules. Read from a JSON file with comments, or
+ * a YAML file (ALERTS_CONFIG; document.ts), and validated as a whole, so a bad file is refused with
  * every problem at once, each as `file:line:column field: reason`.
  *
  * Rules may also be managed through the API (`PUT /api/alerts/rules`); they
@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { DIMENSIONS, type Dimension } from '../domain.js';
-import { JsonSyntaxError, parseJsonc, type JsonPath, type SourcePosition } from './jsonc.js';
+import { DocumentSyntaxError, languageOf, parseRuleDocument, type DocumentLanguage, type DocumentPath, type SourcePosition } from './document.js';
 import { formatMatcher, LABEL_NAME, parseMatcher, type Labels, type Matcher } from './matchers.js';
 
 /** Which spikes a rule looks at; every given field must match. */
@@ -389,12 +389,12 @@ function buildConfig(parsed: z.infer<ReturnType<typeof configSchema>>, source: s
 
 const normalizeField = (name: string) => name.replace(/[_-]/g, '').toLowerCase();
 
-function formatPath(path: JsonPath): string {
+function formatPath(path: DocumentPath): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
 }
 
 interface Issue {
-  readonly path: JsonPath;
+  readonly path: DocumentPath;
   readonly reason: string;
 }
 
@@ -410,13 +410,13 @@ function issuesOf(error: z.ZodError): Issue[] {
   });
 }
 
-function validate<T extends z.ZodType>(schema: T, text: string, source: string): z.infer<T> {
+function validate<T extends z.ZodType>(schema: T, text: string, source: string, language: DocumentLanguage): z.infer<T> {
   let document;
   try {
-    document = parseJsonc(text);
+    document = parseRuleDocument(text, language);
   } catch (err) {
-    if (!(err instanceof JsonSyntaxError)) throw err;
-    throw new AlertsConfigError([{ where: at(source, err.position), field: '', reason: `not valid JSON: ${err.reason}` }]);
+    if (!(err instanceof DocumentSyntaxError)) throw err;
+    throw new AlertsConfigError([{ where: at(source, err.position), field: '', reason: `not valid ${err.language}: ${err.reason}` }]);
   }
   const parsed = schema.safeParse(document.value);
   if (!parsed.success) {
@@ -430,9 +430,12 @@ function validate<T extends z.ZodType>(schema: T, text: string, source: string):
 
 const at = (source: string, position: SourcePosition) => `${source}:${position.line}:${position.column}`;
 
-/** Parses rule file text; throws AlertsConfigError listing every problem with its line. */
+/**
+ * Parses rule file text, YAML when `source` ends in .yaml or .yml, else JSON
+ * with comments; throws AlertsConfigError listing every problem with its line.
+ */
 export function parseAlertsConfig(text: string, source: string, env: ConfigEnv): AlertsConfig {
-  return buildConfig(validate(configSchema(env), text, source), source);
+  return buildConfig(validate(configSchema(env), text, source, languageOf(source)), source);
 }
 
 /** Reads and parses the rule file at `path`. */
@@ -474,7 +477,7 @@ export function parseApiRules(body: unknown): RuleConfig[] {
 
 /** Parses the stored API rules file (written by trendmon; located errors if edited by hand). */
 export function parseApiRulesFile(text: string, source: string): RuleConfig[] {
-  return validate(apiRulesSchema, text, source).rules.map((rule) => buildRule(rule, 'api'));
+  return validate(apiRulesSchema, text, source, 'JSON').rules.map((rule) => buildRule(rule, 'api'));
 }
 
 /** The JSON form of a rule, as the API returns and stores it. */

@@ -50,6 +50,18 @@ const natsUrls = z.string().refine(
   { message: 'is not a NATS URL list (use nats://host:4222[,nats://other:4222])' },
 );
 
+const httpUrls = z.string().refine(
+  (text) =>
+    text.split(',').every((part) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(part.trim()).protocol);
+      } catch {
+        return false;
+      }
+    }),
+  { message: 'is not a list of Alertmanager URLs (use http://host:9093[,http://other:9093])' },
+);
+
 const envSchema = z.object({
   NATS_URL: natsUrls.optional(),
   NATS_CREDS: z.string().min(1).optional(),
@@ -99,6 +111,8 @@ const envSchema = z.object({
   ALERTS_CONFIG: z.string().min(1).optional(),
   ALERT_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (it signs webhook bodies)').optional(),
+  ALERTMANAGER_URL: httpUrls.optional(),
+  ALERTMANAGER_RESEND_INTERVAL: duration('1m').default(60_000),
   PARTITIONS: z.coerce.number().int('must be a whole number').min(0).max(1024).default(0),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').optional(),
   LEASE_TTL: duration('10s').default(10_000),
@@ -147,7 +161,13 @@ export interface Config {
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly batch: { readonly maxRows: number; readonly maxWaitMs: number };
   /** Alerting (docs/alerts.md): the rule file, else defaults that post to the webhook URL when set. */
-  readonly alerts: { readonly configPath?: string; readonly webhookUrl?: string; readonly webhookSecret?: string };
+  readonly alerts: {
+    readonly configPath?: string;
+    readonly webhookUrl?: string;
+    readonly webhookSecret?: string;
+    /** Set: every alert is also posted to these Alertmanagers (each base URL), re-posted every `resendIntervalMs`. */
+    readonly alertmanager?: { readonly urls: readonly string[]; readonly resendIntervalMs: number };
+  };
   /** Run the simulator inside `trendmon start` (also `--simulate`). */
   readonly simulate: boolean;
   /**
@@ -203,8 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        // Name the variable, never echo a secret's value.
-        const shown = SECRET_NAME.test(name) ? '"****"' : JSON.stringify(env[name] ?? '');
+        // Name the variable, never echo a secret's value (nor a password in a URL).
+        const shown = SECRET_NAME.test(name) ? '"****"' : JSON.stringify((env[name] ?? '').replace(/\/\/[^@/]*@/g, '//****@'));
         return `${name}=${shown} ${issue.message}`;
       }),
     );
@@ -225,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.CLICKHOUSE_CLUSTER !== undefined && e.CLICKHOUSE_URL === undefined) problems.push('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (embedded ClickHouse is a single server)');
   if (e.SQL_MAX_EXECUTION_TIME % 1000 !== 0) problems.push(`SQL_MAX_EXECUTION_TIME must be whole seconds (got ${env.SQL_MAX_EXECUTION_TIME})`);
   if (e.LEASE_TTL < 1_000) problems.push(`LEASE_TTL must be at least 1s (got ${env.LEASE_TTL})`);
+  if (e.ALERTMANAGER_RESEND_INTERVAL < 1_000) problems.push(`ALERTMANAGER_RESEND_INTERVAL must be at least 1s (got ${env.ALERTMANAGER_RESEND_INTERVAL})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nats: {
@@ -265,6 +286,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       configPath: e.ALERTS_CONFIG === undefined ? undefined : resolve(e.ALERTS_CONFIG),
       webhookUrl: e.ALERT_WEBHOOK_URL,
       webhookSecret: e.ALERT_WEBHOOK_SECRET,
+      alertmanager: e.ALERTMANAGER_URL
+        ? { urls: e.ALERTMANAGER_URL.split(',').map((url) => url.trim()), resendIntervalMs: e.ALERTMANAGER_RESEND_INTERVAL }
+        : undefined,
     },
     simulate: e.SIMULATE,
     cluster:

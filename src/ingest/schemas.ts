@@ -38,6 +38,7 @@ export const DEFAULT_LIMITS: ParseLimits = {
 };
 
 // Control characters make ids and keys unreadable in every downstream tool.
+// eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const text = (max: number) =>
   z

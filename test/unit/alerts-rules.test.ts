@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseJsonc } from '../../src/alerts/jsonc.js';
+import { languageOf, parseRuleDocument } from '../../src/alerts/document.js';
 import { parseMatcher, matchesAll } from '../../src/alerts/matchers.js';
 import { AlertsConfigError, defaultAlertsConfig, parseAlertsConfig, parseApiRules, type ConfigProblem } from '../../src/alerts/rules.js';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { ConfigError, loadConfig, maskSecrets } from '../../src/config/index.js';
 
 const FILE = 'alerts.json';
 
 /** The problems a rule file text is refused with. */
-function problems(text: string, env: Record<string, string> = {}): ConfigProblem[] {
+function problems(text: string, file = FILE, env: Record<string, string> = {}): ConfigProblem[] {
   try {
-    parseAlertsConfig(text, FILE, env);
+    parseAlertsConfig(text, file, env);
   } catch (err) {
     if (err instanceof AlertsConfigError) return [...err.problems];
     throw err;
@@ -25,6 +25,8 @@ const MINIMAL = `{
 }`;
 
 describe('rule file: JSON with comments and positions', () => {
+  const parseJsonc = (text: string) => parseRuleDocument(text, 'JSON');
+
   it('parses comments and locates values and keys by path', () => {
     const doc = parseJsonc(`// planners' rules
 {
@@ -41,17 +43,58 @@ describe('rule file: JSON with comments and positions', () => {
 
   it.each([
     ['{ "a": 1, }', /1:11: trailing comma before }/],
-    ['{ "a": 1 "b": 2 }', /1:10: expected ',' or '}'/],
+    ['[1, /* two */ ]', /1:15: trailing comma before ]/],
+    ['{ "a": 1 "b": 2 }', /1:10: expected ',' between members, found '"b"'/],
     ['{ "a": 1, "a": 2 }', /1:11: duplicate key "a"/],
-    ['{\n  "a": tru }', /2:8: unexpected 't'/],
+    ['{\n  "a": tru }', /2:8: unexpected 'tru'/],
     ['{ "a": "x\n" }', /1:8: unterminated string/],
     ['{ "a": 1 } /* open', /1:12: unterminated \/\* comment/],
+    ['', /1:1: expected a value, found end of file/],
   ])('refuses %j with line and column', (text, message) => {
     expect(() => parseJsonc(text)).toThrow(message);
   });
 
   it('keeps "__proto__" as data', () => {
     const doc = parseJsonc('{ "__proto__": { "polluted": true } }');
+    expect(Object.keys(doc.value as object)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('rule file: YAML and positions', () => {
+  const parseYaml = (text: string) => parseRuleDocument(text, 'YAML');
+
+  it('picks YAML by the file name', () => {
+    expect(['alerts.yaml', 'ALERTS.YML', 'alerts.json', 'alerts.jsonc', 'alerts'].map(languageOf)).toEqual(['YAML', 'YAML', 'JSON', 'JSON', 'JSON']);
+  });
+
+  it('parses comments, anchors and aliases, and locates values and keys by path', () => {
+    const doc = parseYaml(`# planners' rules
+labels: &porto { factory: porto }
+rules:
+  - name: a       # the one rule
+    minScore: 4
+    labels: *porto
+`);
+    expect(doc.value).toEqual({ labels: { factory: 'porto' }, rules: [{ name: 'a', minScore: 4, labels: { factory: 'porto' } }] });
+    expect(doc.locate(['rules', 0, 'minScore'])).toEqual({ line: 5, column: 5 });
+    expect(doc.locate(['rules', 0, 'name'])).toEqual({ line: 4, column: 5 });
+    expect(doc.locate(['rules', 0, 'scope', 'key'])).toEqual({ line: 4, column: 5 });
+  });
+
+  it.each([
+    ['a: 1\na: 2\n', /2:1: duplicate key/],
+    ['a:\n\tb: 1\n', /2:1: tabs are not allowed as indentation/],
+    ['a: 1\n---\nb: 2\n', /2:1: more than one document/],
+    ['a: *nowhere\n', /1:4: unknown anchor "nowhere"/],
+    ['? [a]\n: 1\n', /1:3: keys must be plain names/],
+    ['x: "open\n', /missing closing "quote/],
+  ])('refuses %j with line and column', (text, message) => {
+    expect(() => parseYaml(text)).toThrow(message);
+  });
+
+  it('keeps "__proto__" as data', () => {
+    const doc = parseYaml('__proto__: { polluted: true }\n');
     expect(Object.keys(doc.value as object)).toEqual(['__proto__']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -143,7 +186,7 @@ describe('rule file: validation', () => {
 }`;
     const config = parseAlertsConfig(text, FILE, { HOOK_URL: 'https://hooks.example/x', HOOK_SECRET: 'a-long-enough-secret' });
     expect(config.receivers[0]!.webhooks[0]).toMatchObject({ url: 'https://hooks.example/x', secret: 'a-long-enough-secret' });
-    expect(problems(text, { HOOK_URL: 'https://hooks.example/x' })).toEqual([
+    expect(problems(text, FILE, { HOOK_URL: 'https://hooks.example/x' })).toEqual([
       { where: `${FILE}:3:69`, field: 'receivers[0].webhooks[0].secret', reason: 'environment variable HOOK_SECRET is not set' },
     ]);
   });
@@ -173,8 +216,34 @@ describe('rule file: validation', () => {
     const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'alerts.md'), 'utf8');
     const block = /```jsonc\n([\s\S]*?)```/.exec(doc);
     expect(block, 'docs/alerts.md shows a ```jsonc rule file').not.toBeNull();
-    const config = parseAlertsConfig(block![1]!, 'docs/alerts.md', { PORTO_WEBHOOK_SECRET: 'a-secret-of-16-chars' });
+    const env = { PORTO_WEBHOOK_SECRET: 'a-secret-of-16-chars' };
+    const config = parseAlertsConfig(block![1]!, 'alerts.jsonc', env);
     expect(config.rules.length).toBeGreaterThan(0);
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc);
+    expect(yaml, 'docs/alerts.md shows the same rule file in ```yaml').not.toBeNull();
+    expect({ ...parseAlertsConfig(yaml![1]!, 'alerts.yaml', env), source: 'alerts.jsonc' }).toEqual(config);
+  });
+
+  it('reports problems in a YAML file with file, line, column, field and reason', () => {
+    const found = problems(
+      `rules:
+  - name: a
+    min_score: 4
+    minDuration: soon
+route:
+  receiver: planners
+receivers:
+  - { name: planners, nats: {} }
+`,
+      'alerts.yaml',
+    );
+    expect(found).toEqual([
+      { where: 'alerts.yaml:3:5', field: 'rules[0].min_score', reason: 'unknown field "min_score" (did you mean "minScore"?)' },
+      { where: 'alerts.yaml:4:5', field: 'rules[0].minDuration', reason: '"soon" is not a duration (use e.g. 30s, 5m, 4h, 2d)' },
+    ]);
+    expect(problems('route: {\n', 'alerts.yml')).toEqual([
+      { where: 'alerts.yml:2:1', field: '', reason: expect.stringMatching(/^not valid YAML: /) },
+    ]);
   });
 });
 
@@ -195,5 +264,28 @@ describe('config: alerting variables', () => {
     expect(() => loadConfig({ ALERTS_CONFIG: '/nope/alerts.json' })).toThrow(/ALERTS_CONFIG="\/nope\/alerts.json" no such file/);
     expect(() => loadConfig({ ALERT_WEBHOOK_SECRET: 'short' })).toThrow(ConfigError);
     expect(() => loadConfig({ ALERT_WEBHOOK_URL: 'nope' })).toThrow(/ALERT_WEBHOOK_URL="nope" is not a URL/);
+  });
+
+  it('reads ALERTMANAGER_URL (one or several) and its resend interval, refuses bad values with one line each, and masks credentials', () => {
+    expect(loadConfig({}).alerts.alertmanager).toBeUndefined();
+    expect(loadConfig({ ALERTMANAGER_URL: 'http://am-1:9093, http://am-2:9093' }).alerts.alertmanager).toEqual({
+      urls: ['http://am-1:9093', 'http://am-2:9093'],
+      resendIntervalMs: 60_000,
+    });
+    expect(loadConfig({ ALERTMANAGER_URL: 'https://ops.example/am/', ALERTMANAGER_RESEND_INTERVAL: '30s' }).alerts.alertmanager?.resendIntervalMs).toBe(30_000);
+    expect(() => loadConfig({ ALERTMANAGER_URL: 'am:9093' })).toThrow(/^ALERTMANAGER_URL="am:9093" is not a list of Alertmanager URLs \(use http:\/\/host:9093/);
+    const refused = (() => {
+      try {
+        loadConfig({ ALERTMANAGER_URL: 'ftp://trendmon:hunter22@am:9093' });
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(refused).toBe('ALERTMANAGER_URL="ftp://****@am:9093" is not a list of Alertmanager URLs (use http://host:9093[,http://other:9093])');
+    expect(() => loadConfig({ ALERTMANAGER_RESEND_INTERVAL: 'often' })).toThrow(/^ALERTMANAGER_RESEND_INTERVAL="often" is not a duration/);
+    expect(() => loadConfig({ ALERTMANAGER_URL: 'http://am:9093', ALERTMANAGER_RESEND_INTERVAL: '100ms' })).toThrow(/^ALERTMANAGER_RESEND_INTERVAL must be at least 1s/);
+    const shown = JSON.stringify(maskSecrets(loadConfig({ ALERTMANAGER_URL: 'http://trendmon:hunter22@am:9093' })));
+    expect(shown).toContain('http://****@am:9093');
+    expect(shown).not.toContain('hunter22');
   });
 });

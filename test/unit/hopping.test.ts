@@ -61,7 +61,7 @@ describe('hoppingWindows', () => {
   it('gives the same result for out-of-order events within the allowed lateness', () => {
     const windowsOf = (marble: string, values: Record<string, Observation>) => {
       const ts = scheduler();
-      let result: string[] = [];
+      const result: string[] = [];
       ts.run(({ cold }) => {
         cold(marble, values)
           .pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 5, scheduler: ts }), map(summary))

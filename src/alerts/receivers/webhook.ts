@@ -42,18 +42,27 @@ function describeError(err: unknown): string {
 }
 
 export async function postWebhook(request: WebhookRequest, signal?: AbortSignal): Promise<DeliveryResult> {
-  const timeout = AbortSignal.timeout(request.timeoutMs);
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'user-agent': 'trendmon-alerts',
     [NOTIFICATION_HEADER]: request.notificationId,
     'x-trendmon-attempt': String(request.attempt),
   };
   if (request.secret) headers[SIGNATURE_HEADER] = signBody(request.secret, request.body);
+  return postJson({ url: request.url, headers, body: request.body, timeoutMs: request.timeoutMs }, signal);
+}
+
+/**
+ * One JSON POST, bounded by a timeout, classified: 2xx worked; 408, 429, 5xx
+ * and network errors may work on a later attempt; any other 4xx will not.
+ */
+export async function postJson(
+  request: { readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly timeoutMs: number },
+  signal?: AbortSignal,
+): Promise<DeliveryResult> {
+  const timeout = AbortSignal.timeout(request.timeoutMs);
   try {
     const response = await fetch(request.url, {
       method: 'POST',
-      headers,
+      headers: { 'content-type': 'application/json', 'user-agent': 'trendmon-alerts', ...request.headers },
       body: request.body,
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
