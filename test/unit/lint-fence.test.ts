@@ -44,6 +44,6 @@ describe('lint: the pure core stays pure', () => {
 
   it('lets the adapters and the detector evaluation tool do I/O', async () => {
     expect(await rulesBroken(IO_CODE, 'src/ingest/fence-probe.ts')).toEqual([]);
-    expect(await rulesBroken(CLOCK_CODE, 'src/detect/eval/fence-probe.ts')).toEqual([]);
+    expect(await rulesBroken(CLOCK_CODE, 'src/cli/eval/fence-probe.ts')).toEqual([]);
   });
 });

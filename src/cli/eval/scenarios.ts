@@ -23,7 +23,6 @@ import {
   type Label,
   type LabelledSeries,
   type Scenario,
-  type Traffic,
 } from './labelled.js';
 
 const RISES = [0, 0, 1, 1, 2, 3, 5, 8];
