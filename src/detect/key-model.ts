@@ -228,8 +228,12 @@ export class KeyModel {
   #recentSpanMs = 0;
   /** Window length (for overlapping windows, longer than the step between them). */
   #windowMs = 1;
-  /** The last `confirmWindows` surprises, newest last. */
-  readonly #lastScores: number[] = [];
+  /** The last `confirmWindows` surprises (a ring), and how many have been seen. */
+  readonly #lastScores: Float64Array;
+  #scored = 0;
+  /** Of the last `confirmWindows` surprises, the least (rising) and the greatest (falling); NaN before there are that many. */
+  #runLeast = NaN;
+  #runGreatest = NaN;
   #candidateStart?: { direction: Direction; at: number };
   #open?: OpenSpike;
   #depressedSince?: number;
@@ -248,6 +252,7 @@ export class KeyModel {
     this.#actors = new ActorRatio(options.actorsReliableBelow);
     this.baseline = counts ? new CountBaseline(options, priorWindows) : new ValueBaseline(options);
     this.#threshold = alarmThreshold(options);
+    this.#lastScores = new Float64Array(options.confirmWindows);
     this.#extreme = normalEvidence(options.extremeScore);
     this.#candidate = normalEvidence(options.openScore);
     const k = options.confirmWindows;
@@ -289,8 +294,7 @@ export class KeyModel {
     const fall = this.#afterFall(w, p, effective, score);
     // Plain values may do anything in a day (their scale, their daily shape): no alarm before a day is known.
     const warm = coverage >= 1 && this.#seen > o.warmupWindows && (this.#counts || this.baseline.seasoned);
-    this.#lastScores.push(score);
-    if (this.#lastScores.length > o.confirmWindows) this.#lastScores.shift();
+    this.#remember(score);
     const evidence = this.#evidence(score, shortfall);
 
     let status: SpikeStatus | undefined;
@@ -407,13 +411,27 @@ export class KeyModel {
     };
   }
 
+  /** Keeps the last `confirmWindows` surprises and their extremes. */
+  #remember(score: number): void {
+    const k = this.#lastScores.length;
+    this.#lastScores[this.#scored++ % k] = score;
+    if (this.#scored < k) return;
+    let least = Infinity;
+    let greatest = -Infinity;
+    for (const z of this.#lastScores) {
+      if (z < least) least = z;
+      if (z > greatest) greatest = z;
+    }
+    this.#runLeast = least;
+    this.#runGreatest = greatest;
+  }
+
   /** Calibrated evidence each way: this window alone, the last `confirmWindows` together, and (counts) the recent shortfall. */
   #evidence(score: number, shortfall: number) {
-    const run = this.#lastScores.length >= this.#o.confirmWindows ? this.#lastScores : undefined;
-    const least = (sign: number) => (run ? Math.min(...run.map((z) => sign * z)) : 0);
+    const run = this.#scored >= this.#lastScores.length;
     return {
-      up: { single: this.#up.single.evidence(score), run: this.#up.run.evidence(least(1)) },
-      down: { single: this.#down.single.evidence(-score), run: this.#down.run.evidence(least(-1)) },
+      up: { single: this.#up.single.evidence(score), run: run ? this.#up.run.evidence(this.#runLeast) : 0 },
+      down: { single: this.#down.single.evidence(-score), run: run ? this.#down.run.evidence(-this.#runGreatest) : 0 },
       shortfall: this.#shortfall?.evidence(shortfall) ?? 0,
     };
   }
@@ -493,9 +511,9 @@ export class KeyModel {
     const keep = 1 - decayWeight(w.dtMs, this.#o.calibrationHalfLifeMs);
     this.#up.single.learn(score, keep);
     this.#down.single.learn(-score, keep);
-    if (this.#lastScores.length >= this.#o.confirmWindows) {
-      this.#up.run.learn(Math.min(...this.#lastScores), keep);
-      this.#down.run.learn(Math.min(...this.#lastScores.map((z) => -z)), keep);
+    if (this.#scored >= this.#lastScores.length) {
+      this.#up.run.learn(this.#runLeast, keep);
+      this.#down.run.learn(-this.#runGreatest, keep);
     }
     this.#shortfall?.learn(shortfall, keep);
   }

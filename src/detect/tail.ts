@@ -30,6 +30,8 @@ export class CalibratedTail {
   /** Decayed count of windows learned, and of those at or past each rung. */
   #windows = 0;
   readonly #past = new Float32Array(LADDER.length);
+  /** The key's own evidence at its trusted rungs, as of the last window learned (computed when first asked). */
+  #own?: number[];
 
   /**
    * `model(z)`: -log10 of the model's probability of a surprise of at least
@@ -44,6 +46,7 @@ export class CalibratedTail {
 
   /** Counts one window's surprise; `keep` (0..1) first decays what was counted. */
   learn(z: number, keep: number): void {
+    this.#own = undefined;
     this.#windows = keep * this.#windows + 1;
     for (let j = 0; j < LADDER.length; j++) this.#past[j] = keep * this.#past[j]! + (z >= LADDER[j]! ? 1 : 0);
   }
@@ -52,7 +55,7 @@ export class CalibratedTail {
   evidence(z: number): number {
     if (!(z > 0)) return 0;
     const model = this.#model(z);
-    const own = this.#own();
+    const own = (this.#own ??= this.#ownEvidence());
     const trusted = own.length;
     const inflation = (j: number) => this.#modelAtRung[j]! - own[j]!;
     if (trusted === 0) return model;
@@ -81,7 +84,7 @@ export class CalibratedTail {
    * rung): its rate there with the model's as a prior, never more than the
    * model says.
    */
-  #own(): number[] {
+  #ownEvidence(): number[] {
     const own: number[] = [];
     for (let j = 0; j < LADDER.length && this.#past[j]! >= TRUSTED; j++) {
       const prior = 10 ** -this.#modelAtRung[j]!;
