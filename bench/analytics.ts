@@ -73,6 +73,7 @@ function spikeRows(plan: SpikePlan, dimension: 'sku' | 'query', key: string, lea
         spikeId: `${dimension}:${key}:${started}`,
         dimension,
         key,
+        direction: 'rising',
         status,
         score,
         volume: 100,

@@ -53,7 +53,7 @@ const sender = setInterval(() => {
     const row = rows[sent % rows.length]!;
     const volume = row.volume + (sent % 50);
     if (sent % 100 === 0) {
-      feed.broadcast({ type: 'ranking', windowEnd: Date.now(), entries: [...rows].sort(() => Math.random() - 0.5).slice(0, 12) });
+      feed.broadcast({ type: 'ranking', windowEnd: Date.now(), entries: [...rows].sort(() => Math.random() - 0.5).slice(0, 12), falling: [] });
     } else if (sent % 97 === 0) {
       feed.broadcast({ type: 'counters', serverTime: Date.now(), eventsPerSec: 50_000 + sent, salesLastMinute: sent, revenueLastMinute: sent * 30, salesToday: sent * 10, revenueToday: sent * 300 });
     } else {

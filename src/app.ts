@@ -200,7 +200,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       type: 'snapshot',
       serverTime: Date.now(),
       window: { sizeMs: config.windows.sizeMs, slideMs: config.windows.slideMs },
-      spikes: board.ranking().map(view),
+      spikes: board.ranking('rising').map(view),
+      falling: board.ranking('falling').map(view),
       counters: readCounters(),
       alerts: board.alerts(),
     });
@@ -227,7 +228,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       apiRateLimitPerMinute: config.http.apiRateLimitPerMinute,
       registry: metrics.registry,
       readiness: async () => readiness(nc, clickhouse, writer),
-      ranking: () => board.ranking().map(view),
+      ranking: (direction) => board.ranking(direction).map(view),
       windowCounts,
       reader: store.reader,
       database: config.clickhouse.database,
@@ -252,11 +253,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     // Alerts reach the wall as they fire, change and resolve; snapshots carry the full list.
     board.onAlert((alert) => feed.broadcast({ type: 'alert', ...alert }));
     board.onDetection(({ detection }) => {
-      const ranking = board.ranking();
-      metrics.spikesOpen.set(ranking.filter((s) => s.status !== 'ended').length);
+      const ranking = board.ranking('rising');
+      const falling = board.ranking('falling');
+      metrics.spikesOpen.set([...ranking, ...falling].filter((s) => s.status !== 'ended').length);
       if (alertsLeader) alerts.onDetection(detection);
       for (const spike of detection.updates) feed.broadcast({ type: 'spike', ...view(spike) });
-      feed.broadcast({ type: 'ranking', windowEnd: detection.windowEnd, entries: ranking.map(view) });
+      feed.broadcast({ type: 'ranking', windowEnd: detection.windowEnd, entries: ranking.map(view), falling: falling.map(view) });
     });
 
     const startCounter = (partition: number, replaying: boolean) => {

@@ -78,14 +78,16 @@ export interface Spike {
   readonly spikeId: string;
   readonly dimension: Dimension;
   readonly key: string;
+  /** Above its expected level (a surge), or below it (a stock-out, a broken listing). */
+  readonly direction: Direction;
   readonly status: SpikeStatus;
-  /** Surprise of the latest window against the baseline, in standard deviations. */
+  /** Surprise of the latest window against the baseline, in standard deviations (negative for a fall). */
   readonly score: number;
   /** Events in the latest window. */
   readonly volume: number;
   /** What the baseline expected for that window. */
   readonly expected: number;
-  /** (volume - expected) / expected, as a percentage. */
+  /** (volume - expected) / expected, as a percentage (negative for a fall). */
   readonly pctAbove: number;
   /**
    * Event time (window end) at which the spike started: its first surprising
@@ -98,7 +100,7 @@ export interface Spike {
   readonly endedAt?: number;
   readonly peakScore: number;
   readonly peakVolume: number;
-  /** Ranking weight: relative surge times log volume. */
+  /** Ranking weight: relative surge (or fall) times log volume (or volume lost). */
   readonly trendScore: number;
   /** Events per signal in the latest window. */
   readonly drivers: SignalMix;

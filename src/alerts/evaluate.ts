@@ -67,6 +67,7 @@ const categoryOf = (spike: Spike, catalog: CatalogLookup): string | undefined =>
   spike.dimension === 'category' ? spike.key : spike.dimension === 'sku' ? catalog(spike.key)?.category : undefined;
 
 function inScope(scope: RuleScope, spike: Spike, category: string | undefined): boolean {
+  if (!(scope.directions ?? ['rising']).includes(spike.direction)) return false;
   if (scope.dimensions && !scope.dimensions.includes(spike.dimension)) return false;
   if (scope.keys) {
     const searchKey = spike.dimension === 'query' || spike.dimension === 'term';
@@ -76,8 +77,11 @@ function inScope(scope: RuleScope, spike: Spike, category: string | undefined): 
   return true;
 }
 
+/** Long, strong and big enough: for a fall the score counts below expected, and the volume is what was expected (what was selling). */
 const qualifies = (rule: RuleConfig, spike: Spike) =>
-  spike.updatedAt - spike.startedAt >= rule.minDurationMs && spike.score >= rule.minScore && spike.volume >= rule.minVolume;
+  spike.updatedAt - spike.startedAt >= rule.minDurationMs &&
+  Math.abs(spike.score) >= rule.minScore &&
+  (spike.direction === 'falling' ? spike.expected : spike.volume) >= rule.minVolume;
 
 export class RuleEvaluator {
   private readonly tracked = new Map<string, Tracked>();
@@ -167,6 +171,7 @@ export class RuleEvaluator {
     const labels: Record<string, string> = { ...rule.labels, alertname: rule.name, dimension: spike.dimension, key: spike.key };
     if (category !== undefined) labels.category = category;
     if (spike.dimension === 'region') labels.region = spike.key;
+    if (spike.direction === 'falling') labels.direction = 'falling';
     const { projection } = this.settings;
     const { windowMs } = this.context;
     const demand = projectDemand({
@@ -180,10 +185,10 @@ export class RuleEvaluator {
     const startsAt = previous?.startsAt ?? spike.startedAt;
     const what = item ? `"${item.title}" (${spike.key}, ${item.category})` : `${spike.dimension} "${spike.key}"`;
     const d = spike.drivers;
+    const moving = spike.direction === 'falling' ? 'falling' : 'taking off';
+    const pct = `${spike.pctAbove >= 0 ? '+' : ''}${Math.round(spike.pctAbove).toLocaleString('en-US')}%`;
     const annotations: Record<string, string> = {
-      summary: end
-        ? `${what} is no longer taking off: ${end.why}`
-        : `${what} is taking off: +${Math.round(spike.pctAbove).toLocaleString('en-US')}% vs baseline, score ${spike.score}`,
+      summary: end ? `${what} is no longer ${moving}: ${end.why}` : `${what} is ${moving}: ${pct} vs baseline, score ${spike.score}`,
       description:
         `Since ${iso(startsAt)}: ${spike.volume} events in the latest ${formatDuration(windowMs)} window against ` +
         `${spike.expected} expected (${d.search} searches, ${d.view} views, ${d.sale} sales); peak score ${spike.peakScore}.` +

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../config/duration.js';
-import { DIMENSIONS, type Dimension } from '../domain.js';
+import { DIMENSIONS, type Dimension, type Direction } from '../domain.js';
 import { DocumentSyntaxError, languageOf, parseRuleDocument, type DocumentLanguage, type DocumentPath, type SourcePosition } from './document.js';
 import { formatMatcher, LABEL_NAME, parseMatcher, type Labels, type Matcher } from './matchers.js';
 
@@ -23,6 +23,8 @@ export interface RuleScope {
   readonly keys?: readonly string[];
   /** Category spikes with these keys, and sku spikes of items in these categories. */
   readonly categories?: readonly string[];
+  /** Rising spikes, falling ones (stock-outs, broken listings), or both; unset: rising only. */
+  readonly directions?: readonly Direction[];
 }
 
 export interface RuleConfig {
@@ -204,6 +206,7 @@ const ruleSchema = fields({
     dimension: oneOrMany(z.enum(DIMENSIONS as unknown as [Dimension, ...Dimension[]])).optional(),
     key: oneOrMany(z.string().min(1)).optional(),
     category: oneOrMany(z.string().min(1)).optional(),
+    direction: oneOrMany(z.enum(['rising', 'falling'])).optional(),
   }).prefault({}),
   minScore: z.number().min(0).default(0),
   minVolume: z.number().int().min(0).default(0),
@@ -330,6 +333,7 @@ function buildRule(rule: ParsedRule, source: RuleConfig['source']): RuleConfig {
       ...(rule.scope.dimension ? { dimensions: rule.scope.dimension } : {}),
       ...(rule.scope.key ? { keys: rule.scope.key } : {}),
       ...(rule.scope.category ? { categories: rule.scope.category } : {}),
+      ...(rule.scope.direction ? { directions: rule.scope.direction } : {}),
     },
     minScore: rule.minScore,
     minVolume: rule.minVolume,
@@ -450,15 +454,16 @@ export async function loadAlertsConfig(path: string, env: ConfigEnv): Promise<Al
 }
 
 /**
- * What applies without a rule file: every spike alerts, grouped by category
- * (a category alert mutes its own items'), published on `alerts.trend` and
+ * What applies without a rule file: every rising spike alerts, and every
+ * item that falls (a stock-out, a broken listing), grouped by category (a
+ * category alert mutes its own items'), published on `alerts.trend` and
  * posted to ALERT_WEBHOOK_URL when set.
  */
 export function defaultAlertsConfig(env: ConfigEnv): AlertsConfig {
   const url = env.ALERT_WEBHOOK_URL;
   const secret = env.ALERT_WEBHOOK_SECRET;
   const defaults = {
-    rules: [{ name: 'trend' }],
+    rules: [{ name: 'trend' }, { name: 'fall', scope: { dimension: 'sku', direction: 'falling' } }],
     route: { receiver: 'default', groupBy: ['alertname', 'category'] },
     receivers: [{ name: 'default', nats: {}, webhooks: url ? [{ url, ...(secret ? { secret } : {}) }] : [] }],
     inhibitRules: [{ sourceMatchers: ['dimension=category'], targetMatchers: ['dimension=sku'], equal: ['category'] }],
@@ -488,6 +493,7 @@ export function ruleToJson(rule: RuleConfig): Record<string, unknown> {
       ...(rule.scope.dimensions ? { dimension: rule.scope.dimensions } : {}),
       ...(rule.scope.keys ? { key: rule.scope.keys } : {}),
       ...(rule.scope.categories ? { category: rule.scope.categories } : {}),
+      ...(rule.scope.directions ? { direction: rule.scope.directions } : {}),
     },
     minScore: rule.minScore,
     minVolume: rule.minVolume,

@@ -9,7 +9,7 @@
 import express, { type Router } from 'express';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { DIMENSIONS, EVENT_KINDS, type EventKind, type Spike } from '../domain.js';
+import { DIMENSIONS, EVENT_KINDS, type Direction, type EventKind, type Spike } from '../domain.js';
 import { assertReadOnly } from '../store/statements.js';
 import { ROLLUP_DIMENSIONS, ROLLUPS, type Rollup, type RollupDimension } from '../store/rollups.js';
 import { apiErrorHandler, BadRequestError, UserQueryError } from './errors.js';
@@ -21,7 +21,8 @@ export interface AnalyticsOptions {
   readonly reader: ClickHouseClient;
   readonly database: string;
   /** The live detector's current ranking, for /api/trending without a window. */
-  readonly ranking: () => readonly Spike[];
+  /** The live board, one direction. */
+  readonly ranking: (direction: Direction) => readonly Spike[];
   readonly now?: () => number;
 }
 
@@ -35,8 +36,12 @@ const rollupDimension = z.enum(ROLLUP_DIMENSIONS as [RollupDimension, ...RollupD
 const kind = z.enum(EVENT_KINDS as [EventKind, ...EventKind[]]);
 const region = z.string().max(64).default('');
 
+const direction = z.enum(['rising', 'falling']);
+
 const trendingParams = z.object({
   dimension: dimension.optional(),
+  /** The live board only: rising (the trending board, the default) or falling. */
+  direction: direction.default('rising'),
   window: minutes(MINUTE, 31 * DAY).optional(),
   at: instant.optional(),
   region,
@@ -59,7 +64,8 @@ const spikesParams = z.object({
   to: instant.optional(),
   dimension: dimension.optional(),
   key: z.string().max(512).default(''),
-  status: z.enum(['rising', 'ongoing', 'ended']).optional(),
+  status: z.enum(['rising', 'falling', 'ongoing', 'ended']).optional(),
+  direction: direction.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -120,7 +126,7 @@ export function createAnalyticsRouter(options: AnalyticsOptions): Router {
   router.get('/trending', async (req, res) => {
     const q = parse(trendingParams, req.query);
     if (q.window === undefined) {
-      const entries = options.ranking().filter((s) => !q.dimension || s.dimension === q.dimension);
+      const entries = options.ranking(q.direction).filter((s) => !q.dimension || s.dimension === q.dimension);
       res.json({ entries: entries.slice(0, q.limit) });
       return;
     }
@@ -160,7 +166,7 @@ export function createAnalyticsRouter(options: AnalyticsOptions): Router {
     // Event times may run up to a day ahead of the clock (the contract's bound), and so may spikes.
     const toMs = q.to ?? now() + DAY;
     const spikes = await rows(
-      spikesQuery(database, { fromMs: q.from ?? 0, toMs, dimension: q.dimension ?? '', key: q.key, status: q.status ?? '', limit: q.limit }),
+      spikesQuery(database, { fromMs: q.from ?? 0, toMs, dimension: q.dimension ?? '', key: q.key, status: q.status ?? '', direction: q.direction ?? '', limit: q.limit }),
     );
     res.json({ spikes: numeric(spikes, ['started_at', 'ended_at', 'updated_at', 'peak_volume']) });
   });

@@ -10,7 +10,7 @@ import helmet from 'helmet';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { DIMENSIONS, type Dimension, type Spike } from '../domain.js';
+import { DIMENSIONS, type Dimension, type Direction, type Spike } from '../domain.js';
 import type { KeyWindow } from '../windows/hopping.js';
 import { createAnalyticsRouter } from './analytics.js';
 import type { Auth } from './auth.js';
@@ -32,7 +32,8 @@ export interface Readiness {
 export interface HttpAppOptions {
   readonly registry: Registry;
   readonly readiness: () => Promise<Readiness>;
-  readonly ranking: () => readonly Spike[];
+  /** The live board, one direction. */
+  readonly ranking: (direction: Direction) => readonly Spike[];
   /** One key's counts in the latest closed window (undefined before the first window). */
   readonly windowCounts: (dimension: Dimension, key: string) => Promise<WindowCounts | undefined>;
   /** Read-only and bounded: every /api query goes through it. */

@@ -108,28 +108,31 @@ export interface SpikesRequest {
   readonly dimension: string;
   readonly key: string;
   readonly status: string;
+  readonly direction: string;
   readonly limit: number;
 }
 
 /** Spikes open at some time in [from, to), one row each with its latest status, newest first. */
 export function spikesQuery(database: string, request: SpikesRequest): BuiltQuery {
   return {
-    query: `SELECT spike_id, dimension, key, status,
+    query: `SELECT spike_id, dimension, key, direction, status,
           toUnixTimestamp64Milli(first_start) AS started_at,
           toUnixTimestamp64Milli(last_end) AS ended_at,
           toUnixTimestamp64Milli(last_update) AS updated_at,
           peak_score, peak_volume
         FROM (
-          SELECT spike_id, dimension, key, argMax(status, updated_at) AS status,
+          SELECT spike_id, dimension, key, any(direction) AS direction, argMax(status, updated_at) AS status,
             min(started_at) AS first_start, max(ended_at) AS last_end, max(updated_at) AS last_update,
-            max(peak_score) AS peak_score, max(peak_volume) AS peak_volume
+            if(direction = 'falling', min(peak_score), max(peak_score)) AS peak_score,
+            if(direction = 'falling', min(peak_volume), max(peak_volume)) AS peak_volume
           FROM ${ident(database)}.spikes
           WHERE updated_at >= fromUnixTimestamp64Milli({from:Int64})
             AND started_at < fromUnixTimestamp64Milli({to:Int64})
             AND ({dimension:String} = '' OR dimension = {dimension:String})
             AND ({key:String} = '' OR key = {key:String})
           GROUP BY spike_id, dimension, key
-          HAVING {status:String} = '' OR status = {status:String}
+          HAVING ({status:String} = '' OR status = {status:String})
+            AND ({direction:String} = '' OR direction = {direction:String})
         )
         ORDER BY last_update DESC, spike_id
         LIMIT {limit:UInt32}`,
@@ -139,6 +142,7 @@ export function spikesQuery(database: string, request: SpikesRequest): BuiltQuer
       dimension: request.dimension,
       key: request.key,
       status: request.status,
+      direction: request.direction,
       limit: request.limit,
     },
   };

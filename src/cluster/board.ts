@@ -7,6 +7,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { rankSpikes, type Detection } from '../detect/detector.js';
+import type { Direction } from '../domain.js';
 import type { Spike } from '../domain.js';
 import type { AlertView, Counters } from '../feed/protocol.js';
 import { ALERTS_BOARD_SUBJECT, BOARD_SUBJECTS, boardSubject, COUNTERS_SUBJECT } from '../../streams/cluster.js';
@@ -60,9 +61,9 @@ export class Board {
     return [...this.firing.values()].sort((a, b) => b.demand.next7d.extra - a.demand.next7d.extra);
   }
 
-  /** What is trending now across every partition. */
-  ranking(): Spike[] {
-    return rankSpikes([...this.rankings.values()].flat(), this.rankingSize);
+  /** What is trending now across every partition: rising (the trending board), or falling. */
+  ranking(direction: Direction = 'rising'): Spike[] {
+    return rankSpikes([...this.rankings.values()].flat(), this.rankingSize, direction);
   }
 }
 

@@ -6,7 +6,7 @@
  * trending now.
  */
 import { defer, map, type OperatorFunction } from 'rxjs';
-import type { Dimension, Signal, SignalMix, Spike } from '../domain.js';
+import type { Dimension, Direction, Signal, SignalMix, Spike } from '../domain.js';
 import type { KeyWindow, WindowResult } from '../windows/hopping.js';
 import { DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from './key-model.js';
 import type { SearchLinker } from './linking.js';
@@ -31,7 +31,11 @@ export interface Detection {
   readonly windowEnd: number;
   /** Spikes opened, updated or ended by this window. */
   readonly updates: readonly Spike[];
-  /** What is trending now: open spikes, then recently ended ones, best first. */
+  /**
+   * What is trending now: open spikes, then recently ended ones, best first;
+   * the rising ones (the trending board) then the falling ones (their own
+   * board), each at most `rankingSize`.
+   */
   readonly ranking: readonly Spike[];
 }
 
@@ -61,8 +65,11 @@ const MAX_LINKED = 5;
 /**
  * Ranking weight: relative surge times log volume, log2(1 + lift) * log10(1 + volume),
  * on the bot-discounted volume, so big relative jumps on real volume rank first.
+ * A fall weighs what was lost the same way: log2((expected + 1) / (volume + 1)) * log10(1 + expected),
+ * so an item that was selling well and stopped ranks first.
  */
-export function trendScore(volume: number, expected: number): number {
+export function trendScore(volume: number, expected: number, direction: Direction = 'rising'): number {
+  if (direction === 'falling') return Math.max(0, Math.log2((expected + 1) / (volume + 1))) * Math.log10(1 + expected);
   const lift = Math.max(0, (volume - expected) / expected);
   return Math.log2(1 + lift) * Math.log10(1 + volume);
 }
@@ -175,7 +182,9 @@ export class SpikeDetector {
     for (const [id, spike] of this.ended) {
       if (windowEnd - (spike.endedAt ?? spike.updatedAt) > this.options.keepEndedMs) this.ended.delete(id);
     }
-    return { windowEnd, updates, ranking: rankSpikes([...current, ...this.ended.values()], this.options.rankingSize) };
+    const board = [...current, ...this.ended.values()];
+    const size = this.options.rankingSize;
+    return { windowEnd, updates, ranking: [...rankSpikes(board, size, 'rising'), ...rankSpikes(board, size, 'falling')] };
   }
 
   private learnMix(mix: SignalMix, bySignal: SignalMix, dtMs: number): void {
@@ -192,12 +201,14 @@ export class SpikeDetector {
   ): Spike | undefined {
     const { status, spike } = step;
     if (!status || !spike) return undefined;
+    const { direction } = spike;
     if (step.opened) state.linkedTo = this.linked(state);
     const ended = status === 'ended';
     return {
       spikeId: `${state.dimension}:${state.key}:${spike.startedAt}`,
       dimension: state.dimension,
       key: state.key,
+      direction,
       status,
       score: round(step.score, 2),
       volume: step.volume,
@@ -209,9 +220,9 @@ export class SpikeDetector {
       peakScore: round(spike.peakScore, 2),
       peakVolume: spike.peakVolume,
       peakAt: spike.peakAt,
-      trendScore: round(trendScore(step.effective, step.expected) * (ended ? 0.5 : 1), 3),
+      trendScore: round(trendScore(step.effective, step.expected, direction) * (ended ? 0.5 : 1), 3),
       drivers: { ...bySignal },
-      drivenBy: drivingSignals(bySignal, state.mix, step.expected),
+      drivenBy: direction === 'rising' ? drivingSignals(bySignal, state.mix, step.expected) : [],
       ...(actors !== undefined ? { actors } : {}),
       ...(state.linkedTo?.length ? { linkedTo: state.linkedTo } : {}),
     };
@@ -229,13 +240,17 @@ export class SpikeDetector {
 
 /**
  * The ranking order of the wall: spikes still going by trend score, then
- * recently ended ones by trend score; the first `size`. Also merges the
- * rankings of several key partitions into one board.
+ * recently ended ones by trend score; the first `size`, of one direction
+ * when given. Also merges the rankings of several key partitions into one
+ * board.
  */
-export function rankSpikes(spikes: Iterable<Spike>, size: number): Spike[] {
+export function rankSpikes(spikes: Iterable<Spike>, size: number, direction?: Direction): Spike[] {
   const live: Spike[] = [];
   const ended: Spike[] = [];
-  for (const spike of spikes) (spike.status === 'ended' ? ended : live).push(spike);
+  for (const spike of spikes) {
+    if (direction && spike.direction !== direction) continue;
+    (spike.status === 'ended' ? ended : live).push(spike);
+  }
   const byScore = (a: Spike, b: Spike) => b.trendScore - a.trendScore;
   return [...live.sort(byScore), ...ended.sort(byScore)].slice(0, size);
 }

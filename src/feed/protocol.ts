@@ -30,8 +30,10 @@ export interface SnapshotMessage {
   readonly type: 'snapshot';
   readonly serverTime: number;
   readonly window: { readonly sizeMs: number; readonly slideMs: number };
-  /** Open spikes and recently ended ones, ranked. */
+  /** Rising spikes, open and recently ended, ranked: the trending board. */
   readonly spikes: readonly SpikeView[];
+  /** Falling spikes (stock-outs, broken listings), ranked: their own board. */
+  readonly falling: readonly SpikeView[];
   readonly counters: Counters;
   /** Alerts firing now, biggest projected demand first (docs/alerts.md). */
   readonly alerts?: readonly AlertView[];
@@ -45,7 +47,10 @@ export interface RankingMessage {
   readonly type: 'ranking';
   /** Event time of the window end this ranking was computed at. */
   readonly windowEnd: number;
+  /** The trending board: rising spikes. */
   readonly entries: readonly SpikeView[];
+  /** Falling spikes, ranked. */
+  readonly falling: readonly SpikeView[];
 }
 
 export interface CountersMessage extends Counters {

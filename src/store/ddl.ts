@@ -114,6 +114,10 @@ export class Ddl {
     ];
   }
 
+  dropView(name: string): string {
+    return `DROP VIEW IF EXISTS ${this.table(name)}${this.onCluster}`;
+  }
+
   createView(spec: ViewSpec): string {
     return `CREATE VIEW IF NOT EXISTS ${this.table(spec.name)}${this.onCluster} (\n${spec.columns}\n      ) AS ${spec.select}\n      COMMENT ${literal(spec.comment)}`;
   }

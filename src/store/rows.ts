@@ -55,6 +55,7 @@ export interface SpikeRow {
   spike_id: string;
   dimension: string;
   key: string;
+  direction: string;
   status: string;
   score: number;
   volume: number;
@@ -109,6 +110,7 @@ export function spikeRow(spike: Spike): SpikeRow {
     spike_id: spike.spikeId,
     dimension: spike.dimension,
     key: spike.key,
+    direction: spike.direction,
     status: spike.status,
     score: spike.score,
     volume: spike.volume,

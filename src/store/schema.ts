@@ -14,7 +14,7 @@
  * cluster, the ON CLUSTER / Replicated / Distributed form.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Ddl, literal, type SchemaTarget, type TableSpec } from './ddl.js';
+import { Ddl, literal, type SchemaTarget, type TableSpec, type ViewSpec } from './ddl.js';
 import { backfillStatements, rollupStatements } from './rollups.js';
 
 export interface Migration {
@@ -186,27 +186,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 4,
     description: 'spike_periods view: one row per spike',
-    statements: (ddl) => [
-      ddl.createView({
-        name: 'spike_periods',
-        columns: `        spike_id String COMMENT 'dimension:key:started_at',
-        dimension LowCardinality(String) COMMENT 'sku, query, term, category, attribute or region',
-        key String COMMENT 'what spiked',
-        started_at DateTime64(3, 'UTC') COMMENT 'window end at which it opened',
-        ended_at Nullable(DateTime64(3, 'UTC')) COMMENT 'window end at which it ended; NULL while open',
-        last_update DateTime64(3, 'UTC') COMMENT 'window end of its latest update',
-        status LowCardinality(String) COMMENT 'latest status: rising, ongoing or ended',
-        peak_score Float64 COMMENT 'highest score',
-        peak_volume UInt64 COMMENT 'highest window volume',
-        updates UInt64 COMMENT 'rows in spikes for it'`,
-        select: `SELECT spike_id, dimension, key, min(started_at) AS started_at, max(ended_at) AS ended_at,
-          max(updated_at) AS last_update, argMax(status, updated_at) AS status,
-          max(peak_score) AS peak_score, max(peak_volume) AS peak_volume, count() AS updates
-        FROM ${ddl.table('spikes')}
-        GROUP BY spike_id, dimension, key`,
-        comment: 'one row per spike, summarising its updates in spikes',
-      }),
-    ],
+    statements: (ddl) => [ddl.createView(spikePeriods(ddl, false))],
   },
   {
     version: 5,
@@ -237,7 +217,48 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 6,
+    description: 'spikes fall as well as rise: a direction column, and spike_periods shows it',
+    statements: (ddl) => {
+      const onSpikes = (clause: string) => [ddl.alter('spikes', clause), ...(ddl.clustered ? [ddl.alter('spikes', clause, false)] : [])];
+      return [
+        ...onSpikes(`ADD COLUMN IF NOT EXISTS direction LowCardinality(String) DEFAULT 'rising' COMMENT 'rising (above expected) or falling (below: a stock-out, a broken listing)' AFTER key,
+        COMMENT COLUMN status 'rising or falling (new or still growing), ongoing, or ended',
+        COMMENT COLUMN score 'standard deviations from expected in this window (negative below)',
+        COMMENT COLUMN pct_above '(volume - expected) / expected in percent (negative below)',
+        COMMENT COLUMN trend_score 'ranking weight: log2(1 + lift) * log10(1 + volume); for a fall log2((expected + 1) / (volume + 1)) * log10(1 + expected)'`),
+        ddl.dropView('spike_periods'),
+        ddl.createView(spikePeriods(ddl, true)),
+      ];
+    },
+  },
 ];
+
+/** The spike_periods view, one row per spike; with its direction from migration 6 on. */
+function spikePeriods(ddl: Ddl, withDirection: boolean): ViewSpec {
+  return {
+    name: 'spike_periods',
+    columns: `        spike_id String COMMENT 'dimension:key:started_at',
+        dimension LowCardinality(String) COMMENT 'sku, query, term, category, attribute or region',
+        key String COMMENT 'what spiked',${withDirection ? `
+        direction LowCardinality(String) COMMENT 'rising or falling',` : ''}
+        started_at DateTime64(3, 'UTC') COMMENT 'window end at which it opened',
+        ended_at Nullable(DateTime64(3, 'UTC')) COMMENT 'window end at which it ended; NULL while open',
+        last_update DateTime64(3, 'UTC') COMMENT 'window end of its latest update',
+        status LowCardinality(String) COMMENT 'latest status: rising, falling, ongoing or ended',
+        peak_score Float64 COMMENT 'highest score (the most negative for a fall)',
+        peak_volume UInt64 COMMENT 'highest window volume (the lowest for a fall)',
+        updates UInt64 COMMENT 'rows in spikes for it'`,
+    select: `SELECT spike_id, dimension, key,${withDirection ? ' any(direction) AS direction,' : ''} min(started_at) AS started_at, max(ended_at) AS ended_at,
+          max(updated_at) AS last_update, argMax(status, updated_at) AS status,
+          ${withDirection ? "if(any(direction) = 'falling', min(peak_score), max(peak_score))" : 'max(peak_score)'} AS peak_score,
+          ${withDirection ? "if(any(direction) = 'falling', min(peak_volume), max(peak_volume))" : 'max(peak_volume)'} AS peak_volume, count() AS updates
+        FROM ${ddl.table('spikes')}
+        GROUP BY spike_id, dimension, key`,
+    comment: 'one row per spike, summarising its updates in spikes',
+  };
+}
 
 /** Creates the database and applies migrations not yet applied; returns the versions applied now. */
 export async function migrate(client: ClickHouseClient, target: SchemaTarget): Promise<number[]> {

@@ -184,7 +184,7 @@ describe('live wall', { timeout: 60_000 }, () => {
     await page.waitForSelector('[data-key="SKU-10482"][data-status="ended"]', { timeout: 5_000 });
     // An ended spike stays on the board until the next ranking drops it.
     expect(await rowKeys(page)).toContain('SKU-10482');
-    broadcast({ type: 'ranking', windowEnd: Date.now(), entries: [sneakers, LINEN_QUERY] });
+    broadcast({ type: 'ranking', windowEnd: Date.now(), entries: [sneakers, LINEN_QUERY], falling: [] });
     await expect.poll(() => rowKeys(page), { timeout: 5_000 }).toEqual(['white sneakers', 'linen dress']);
   });
 
@@ -193,7 +193,7 @@ describe('live wall', { timeout: 60_000 }, () => {
     await waitLive(page);
 
     const reversed = [...BOARD].reverse().map((s) => ({ ...s, updatedAt: Date.now() }));
-    broadcast({ type: 'ranking', windowEnd: Date.now(), entries: reversed });
+    broadcast({ type: 'ranking', windowEnd: Date.now(), entries: reversed, falling: [] });
     await expect
       .poll(() => rowKeys(page), { timeout: 5_000 })
       .toEqual(['SKU-41290', 'dresses', 'color=sage', 'linen dress', 'SKU-10482']);
@@ -258,6 +258,26 @@ describe('live wall', { timeout: 60_000 }, () => {
     broadcast({ type: 'spike', ...spike({ dimension: 'sku', key: 'SKU-1', pctAbove: 900 }) });
     broadcast({ type: 'spike', ...spike({ dimension: 'query', key: 'maxi skirt', pctAbove: 10 }) });
     await expect.poll(() => rowKeys(page)).toEqual(['linen dress', 'maxi skirt']);
+  });
+
+  it('?board=falling shows what is falling, and falls stay off every other board', async () => {
+    const stockOut = spike({ dimension: 'sku', key: 'SKU-777', title: 'Sage Linen Shirt', direction: 'falling', status: 'falling', pctAbove: -96, score: -9, volume: 2, expected: 55 });
+    current = snapshot(BOARD, COUNTERS, [], [stockOut]);
+    const page = await open('board=falling');
+    await waitLive(page);
+    await expect.poll(() => rowKeys(page)).toEqual(['SKU-777']);
+    expect(await testId(page, 'board-name').textContent()).toBe('Falling: stock-outs and drops');
+    expect(await page.locator('[data-key="SKU-777"]').getAttribute('data-direction')).toBe('falling');
+    await wall!.close();
+    wall = undefined;
+    const all = await open();
+    await waitLive(all);
+    await expect.poll(() => rowKeys(all)).toEqual(BOARD.map((s) => s.key));
+    // A fall arriving live goes to its own board only.
+    broadcast({ type: 'spike', ...spike({ dimension: 'sku', key: 'SKU-778', direction: 'falling', status: 'falling', pctAbove: -80, score: -6 }) });
+    broadcast({ type: 'spike', ...spike({ dimension: 'sku', key: 'SKU-1', pctAbove: 900 }) });
+    await expect.poll(() => rowKeys(all)).toContain('SKU-1');
+    expect(await rowKeys(all)).not.toContain('SKU-778');
   });
 
   it('?board=category:dresses shows that category', async () => {

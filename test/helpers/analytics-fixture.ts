@@ -79,6 +79,7 @@ class History {
         spikeId: `${dimension}:${key}:${started}`,
         dimension,
         key,
+        direction: 'rising',
         status: update.status,
         score: update.score,
         volume: 100,

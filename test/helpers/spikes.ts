@@ -13,6 +13,7 @@ export function spike(init: SpikeInit): SpikeView {
   const volume = init.volume ?? Math.round(expected * (1 + pctAbove / 100));
   return {
     spikeId: `${init.dimension}:${init.key}:${startedAt}`,
+    direction: 'rising',
     status: 'rising',
     score: 6,
     volume,
@@ -40,12 +41,14 @@ export function snapshot(
   spikes: readonly SpikeView[],
   counters: Counters = COUNTERS,
   alerts: readonly AlertView[] = [],
+  falling: readonly SpikeView[] = [],
 ): SnapshotMessage {
   return {
     type: 'snapshot',
     serverTime: Date.now(),
     window: { sizeMs: 300_000, slideMs: 30_000 },
     spikes,
+    falling,
     counters,
     alerts,
   };
@@ -164,7 +167,7 @@ export function apparelStory(steps = 90): { snapshot: SnapshotMessage; rankings:
     const entries = STORIES.flatMap((story, index) =>
       t >= now - story.startedMinAgo * 60_000 ? [storySpike(story, index, t, now)] : [],
     ).sort((a, b) => b.trendScore - a.trendScore);
-    rankings.push({ type: 'ranking', windowEnd: t, entries });
+    rankings.push({ type: 'ranking', windowEnd: t, entries, falling: [] });
   }
   const [first, ...rest] = rankings;
   const counters: Counters = {
@@ -180,6 +183,7 @@ export function apparelStory(steps = 90): { snapshot: SnapshotMessage; rankings:
       serverTime: now,
       window: { sizeMs: 300_000, slideMs },
       spikes: first?.entries ?? [],
+      falling: [],
       counters,
       alerts: storyAlerts(now),
     },
@@ -206,6 +210,7 @@ function storySpike(story: Story, index: number, t: number, now: number): SpikeV
     spikeId: `${story.dimension}:${story.key}:${startedAt}`,
     dimension: story.dimension,
     key: story.key,
+    direction: 'rising',
     status,
     score: 3 + (story.peakPct / 40) * surge,
     volume,

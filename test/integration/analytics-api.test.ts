@@ -174,7 +174,7 @@ describe('analytics API (real nats-server, real chDB)', () => {
   describe('GET /api/spikes', () => {
     // Query spikes: the detector cannot open any here, as no searches are published.
     beforeAll(async () => {
-      const base = { dimension: 'query' as const, volume: 50, expected: 10, pctAbove: 400, peakVolume: 60, trendScore: 2, drivers: { search: 50, view: 0, sale: 0 } };
+      const base = { dimension: 'query' as const, direction: 'rising' as const, volume: 50, expected: 10, pctAbove: 400, peakVolume: 60, trendScore: 2, drivers: { search: 50, view: 0, sale: 0 } };
       const started = AT - 30 * MINUTE;
       const rows = [
         spikeRow({ ...base, spikeId: `query:linen dress:${started}`, key: 'linen dress', status: 'rising', score: 5, peakScore: 5, startedAt: started, updatedAt: started }),

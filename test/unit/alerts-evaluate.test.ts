@@ -13,6 +13,7 @@ const spike = (over: Partial<Spike> = {}): Spike => ({
   spikeId: `${over.dimension ?? 'sku'}:${over.key ?? 'SKU-1'}:${over.startedAt ?? 0}`,
   dimension: 'sku',
   key: 'SKU-1',
+  direction: 'rising',
   status: 'rising',
   score: 8,
   volume: 240,
@@ -136,5 +137,28 @@ describe('rules against spikes', () => {
     const resolved = e.configure(settings([{ name: 'a', minScore: 2 }, { name: 'c', labels: { team: 'y' } }]));
     expect(resolved.map((a) => a.labels.alertname).sort()).toEqual(['b', 'c']);
     expect(e.firing().map((a) => a.labels.alertname)).toEqual(['a']);
+  });
+});
+
+describe('falls', () => {
+  it('alert only for rules that ask for them, labelled direction="falling", judged on what was expected', () => {
+    const rules = parseApiRules({
+      rules: [
+        { name: 'surges', scope: { dimension: 'sku' } },
+        { name: 'stock-outs', scope: { dimension: 'sku', direction: 'falling' }, minScore: 4, minVolume: 30 },
+      ],
+    });
+    const evaluator = new RuleEvaluator(
+      { rules, projection: { persistenceMs: 2 * 86_400_000, level: 0.8 }, resolveTimeoutMs: 300_000 },
+      { catalog: (sku) => CATALOG[sku], windowMs: 300_000, shop: () => ({ unitsPerSale: 1, salesPerView: 0.05, salesPerSearch: 0.02 }) },
+    );
+    const fall = spike({ direction: 'falling', status: 'falling', score: -7, volume: 2, expected: 60, pctAbove: -96.7, updatedAt: 600_000 });
+    const alerts = evaluator.step({ windowEnd: 600_000, updates: [fall], ranking: [fall] });
+    expect(alerts.map((a) => a.labels.alertname)).toEqual(['stock-outs']);
+    expect(alerts[0]!.labels.direction).toBe('falling');
+    expect(alerts[0]!.annotations.summary).toMatch(/is falling: -97% vs baseline/);
+    // Expected 20 is less than the rule's minimum volume: too small an item to call a stock-out.
+    const small = spike({ key: 'SKU-2', direction: 'falling', status: 'falling', score: -7, volume: 0, expected: 20, pctAbove: -100, updatedAt: 900_000 });
+    expect(evaluator.step({ windowEnd: 900_000, updates: [small], ranking: [small] })).toEqual([]);
   });
 });

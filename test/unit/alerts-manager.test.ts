@@ -23,6 +23,7 @@ const spike = (over: Partial<Spike> = {}): Spike => ({
   spikeId: 'sku:SKU-1:0',
   dimension: 'sku',
   key: 'SKU-1',
+  direction: 'rising',
   status: 'rising',
   score: 8,
   volume: 240,

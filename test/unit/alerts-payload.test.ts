@@ -9,6 +9,7 @@ const spike = (key: string, over: Partial<Spike> = {}): Spike => ({
   spikeId: `sku:${key}:0`,
   dimension: 'sku',
   key,
+  direction: 'rising',
   status: 'rising',
   score: 9.5,
   volume: 300,

@@ -191,9 +191,12 @@ describe('rule file: validation', () => {
     ]);
   });
 
-  it('has defaults that alert on every spike, group by category, publish on alerts.trend and post to ALERT_WEBHOOK_URL', () => {
+  it('has defaults that alert on every rising spike and every item that falls, group by category, publish on alerts.trend and post to ALERT_WEBHOOK_URL', () => {
     const plain = defaultAlertsConfig({});
-    expect(plain.rules).toHaveLength(1);
+    expect(plain.rules.map((r) => [r.name, r.scope])).toEqual([
+      ['trend', {}],
+      ['fall', { dimensions: ['sku'], directions: ['falling'] }],
+    ]);
     expect(plain.receivers).toEqual([{ name: 'default', webhooks: [], nats: { subject: 'alerts.trend' } }]);
     expect(plain.route).toMatchObject({ groupBy: ['alertname', 'category'], groupWaitMs: 30_000, groupIntervalMs: 300_000, repeatIntervalMs: 14_400_000 });
     const hooked = defaultAlertsConfig({ ALERT_WEBHOOK_URL: 'http://h.example/', ALERT_WEBHOOK_SECRET: 'sixteen-chars-ok' });

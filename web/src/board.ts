@@ -136,6 +136,7 @@ class Row {
     data.spikeId = spike.spikeId;
     data.key = spike.key;
     data.dimension = spike.dimension;
+    data.direction = spike.direction;
     data.status = spike.status;
     if (spike.endReason) data.endReason = spike.endReason;
     else delete data.endReason;

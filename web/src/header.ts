@@ -35,6 +35,8 @@ function boardTitle(board: Board): string {
   switch (board.kind) {
     case 'all':
       return 'All trends';
+    case 'falling':
+      return 'Falling: stock-outs and drops';
     case 'dimension':
       return DIMENSION_BOARDS[board.dimension];
     case 'category':

@@ -10,6 +10,8 @@ export type Theme = 'dark' | 'light';
 /** Which spikes a board shows. */
 export type Board =
   | { readonly kind: 'all' }
+  /** What is falling: stock-outs, broken listings (never on the trending boards). */
+  | { readonly kind: 'falling' }
   | { readonly kind: 'dimension'; readonly dimension: Dimension }
   | { readonly kind: 'category'; readonly name: string };
 
@@ -52,9 +54,10 @@ export function parseOptions(search: string): WallOptions {
   };
 }
 
-/** `query` → that dimension; `category:dresses` → that catalog category; anything else → all. */
+/** `query` → that dimension; `category:dresses` → that catalog category; `falling` → falls; anything else → all. */
 export function parseBoard(value: string | null): Board {
   const text = value?.trim() ?? '';
+  if (text.toLowerCase() === 'falling') return { kind: 'falling' };
   if (text.toLowerCase().startsWith('category:')) {
     const name = text.slice('category:'.length).trim();
     return name ? { kind: 'category', name } : { kind: 'all' };
@@ -75,12 +78,15 @@ export function parseDuration(value: string | null): number | undefined {
 
 /**
  * Whether a spike belongs on a board. A category board holds the catalog
- * items of that category and the category's own spike.
+ * items of that category and the category's own spike. Falls have their own
+ * board and stay off every other.
  */
 export function onBoard(spike: SpikeView, board: Board, region?: string): boolean {
   if (region !== undefined && !(spike.dimension === 'region' && sameName(spike.key, region))) return false;
+  if ((spike.direction === 'falling') !== (board.kind === 'falling')) return false;
   switch (board.kind) {
     case 'all':
+    case 'falling':
       return true;
     case 'dimension':
       return spike.dimension === board.dimension;
@@ -97,6 +103,8 @@ export function boardId(board: Board): string {
   switch (board.kind) {
     case 'all':
       return 'all';
+    case 'falling':
+      return 'falling';
     case 'dimension':
       return board.dimension;
     case 'category':

@@ -34,6 +34,7 @@ const NOTHING: Changes = { board: false, counters: false, header: false, alerts:
 const BOARD: Changes = { ...NOTHING, board: true };
 
 export class WallState {
+  /** Both boards' spikes: the rising ranking, then the falling one (`onBoard` picks). */
   spikes: readonly SpikeView[] = [];
   counters: Counters | undefined;
   /** Biggest projected 7-day demand first, as the server ranks them. */
@@ -57,13 +58,13 @@ export class WallState {
         this.synced = true;
         this.window = message.window;
         this.counters = message.counters;
-        this.setSpikes(message.spikes, first ? undefined : now);
+        this.setSpikes([...message.spikes, ...message.falling], first ? undefined : now);
         this.resolved.clear();
         this.alerts = this.byDemand(message.alerts ?? []);
         return { board: true, counters: true, header: true, alerts: true };
       }
       case 'ranking':
-        this.setSpikes(message.entries, now);
+        this.setSpikes([...message.entries, ...message.falling], now);
         return BOARD;
       case 'spike': {
         const { type: _type, ...spike } = message;
