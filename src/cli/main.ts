@@ -15,6 +15,7 @@ commands:
   simulate [--rate N] [--duration D] [--seed N] [--spike SKU[:factor]]... [--backfill]
                                      publish synthetic traffic with labelled surges to NATS
   score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
+  score FILE... | DIR --out DIR      score many series in one go, one output file per input
   sql "SELECT ..." [--format table|csv|json] [--param NAME=VALUE]...
                                      read-only query against the configured ClickHouse
   config                             print the effective configuration (secrets masked)
@@ -120,11 +121,23 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'score': {
-      const file = args[0];
-      if (!file) throw new UsageError('score needs a CSV file: trendmon score FILE.csv');
-      const { scoreFile } = await import('./score.js');
-      await scoreFile(file, (chunk) => process.stdout.write(chunk));
-      return 0;
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' } } });
+      if (positionals.length === 0) throw new UsageError('score needs CSV files or a directory: trendmon score FILE.csv, or trendmon score DIR --out SCORES');
+      const [{ scoreFiles, scoreInputs }, { endProgress, progressLine }] = await Promise.all([import('./score.js'), import('./progress.js')]);
+      const inputs = await scoreInputs(positionals);
+      const started = performance.now();
+      const report = await scoreFiles(inputs, {
+        outDir: values.out,
+        write: (chunk) => new Promise<void>((resolve, reject) => process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()))),
+        progress: values.out ? (done, total, file) => progressLine(`score ${done}/${total} files (${file})`) : undefined,
+      });
+      if (values.out) {
+        endProgress();
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        process.stderr.write(`scored ${formatCount(report.rows)} rows in ${report.scored} files into ${values.out} (${seconds} s)\n`);
+        for (const problem of report.failed) process.stderr.write(`trendmon: skipped ${problem}\n`);
+      }
+      return report.failed.length ? 2 : 0;
     }
     case 'sql': {
       const { values, positionals } = parseArgs({

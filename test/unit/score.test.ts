@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CsvInputError, parseSeriesCsv, scoreFile } from '../../src/cli/score.js';
+import { CsvInputError, parseSeriesCsv, scoreFile, scoreFiles, scoreInputs } from '../../src/cli/score.js';
 import { poisson } from '../../src/cli/eval/sampling.js';
 import { anomalyScore, scoreSeries } from '../../src/detect/series.js';
 import { Rng } from '../../src/sim/random.js';
@@ -26,9 +26,8 @@ async function score(lines: readonly string[]): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'trendmon-score-'));
   const file = join(dir, 'series.csv');
   await writeFile(file, lines.join('\n') + '\n');
-  let out = '';
-  await scoreFile(file, (chunk) => (out += chunk));
-  return out.trimEnd().split('\n');
+  const { csv } = await scoreFile(file);
+  return csv.trimEnd().split('\n');
 }
 
 describe('trendmon score', () => {
@@ -95,5 +94,33 @@ describe('trendmon score', () => {
     const scores = alarms.map((a) => anomalyScore(a, 10));
     for (let i = 1; i < scores.length; i++) expect(scores[i]!).toBeGreaterThan(scores[i - 1]!);
     expect(scores[scores.length - 1]!).toBeLessThan(1);
+  });
+
+  it('scores a directory of series into --out, keeping their relative paths, and names a bad file without stopping', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'trendmon-score-many-'));
+    const dir = join(root, 'in');
+    const values = countSeries();
+    await mkdir(join(dir, 'shop'), { recursive: true });
+    await writeFile(join(dir, 'a.csv'), values.map((v, i) => `${iso(i)},${v}`).join('\n'));
+    await writeFile(join(dir, 'shop', 'b.csv'), values.slice(0, 300).map((v, i) => `${iso(i)},${v / 7}`).join('\n'));
+    await writeFile(join(dir, 'shop', 'broken.csv'), `${iso(0)},1\nnot a time,2\n`);
+    await writeFile(join(dir, 'notes.txt'), 'not a series');
+    const inputs = await scoreInputs([dir]);
+    expect(inputs.map((i) => i.outName)).toEqual(['a.csv', join('shop', 'b.csv'), join('shop', 'broken.csv')]);
+    const out = join(root, 'out');
+    const progress: number[] = [];
+    const report = await scoreFiles(inputs, { outDir: out, write: async () => undefined, progress: (done) => progress.push(done) });
+    expect(report).toMatchObject({ scored: 2, rows: values.length + 300 });
+    expect(report.failed).toEqual([`${join(dir, 'shop', 'broken.csv')}:2: "not a time" is not a timestamp (ISO-8601, YYYY-MM-DD HH:MM:SS or epoch ms)`]);
+    expect(progress).toEqual([1, 2, 3]);
+    const a = (await readFile(join(out, 'a.csv'), 'utf8')).trimEnd().split('\n');
+    expect(a).toHaveLength(values.length + 1);
+    expect((await readFile(join(out, 'shop', 'b.csv'), 'utf8')).split('\n')[0]).toBe('timestamp,value,anomaly_score');
+  });
+
+  it('needs --out for more than one file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trendmon-score-two-'));
+    for (const name of ['x.csv', 'y.csv']) await writeFile(join(dir, name), `${iso(0)},1\n`);
+    await expect(scoreFiles(await scoreInputs([dir]), { write: async () => undefined })).rejects.toThrow(/2 files to score: name a directory for their scores with --out DIR/);
   });
 });
