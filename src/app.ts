@@ -267,6 +267,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           partition,
           windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
           linker,
+          minVolume: config.detectMinVolume,
           hold: held,
           onWindow: (result) => {
             metrics.windowKeys.set([...counting.values()].reduce((sum, c) => sum + c.windowKeys, 0));

@@ -14,6 +14,8 @@ export interface CounterOptions {
   readonly partition: number;
   readonly windows: Pick<HoppingWindowOptions, 'sizeMs' | 'slideMs' | 'allowedLatenessMs' | 'capacity'>;
   readonly linker: SearchLinker;
+  /** The detector's floor on a spike's volume (DETECT_MIN_VOLUME). */
+  readonly minVolume: number;
   /** True while the source is held back (the store is failing): see HoppingWindowOptions.hold. */
   readonly hold: Observable<boolean>;
   /** Every window result, replayed ones included. */
@@ -40,7 +42,7 @@ export class PartitionCounter {
           this.latest = result;
           options.onWindow(result);
         }),
-        detectSpikes({ warmupWindows: windows.sizeMs / windows.slideMs, linker: options.linker }),
+        detectSpikes({ warmupWindows: windows.sizeMs / windows.slideMs, linker: options.linker, minVolume: options.minVolume }),
       )
       .subscribe({
         next: (detection) => {

@@ -106,6 +106,7 @@ const envSchema = z.object({
   CLICKHOUSE_CA_CERT: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SKETCH_CAPACITY: z.coerce.number().int('must be a whole number').min(100).max(1_000_000).default(10_000),
+  DETECT_MIN_VOLUME: z.coerce.number().int('must be a whole number').min(1).max(1_000_000).default(10),
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(10_000),
   BATCH_MAX_WAIT: duration('250ms').default(250),
   ALERTS_CONFIG: z.string().min(1).optional(),
@@ -151,6 +152,8 @@ export interface Config {
   readonly windows: { readonly sizeMs: number; readonly slideMs: number; readonly allowedLatenessMs: number };
   /** Keys kept per pane and reported per window for the unbounded dimensions (query, term). */
   readonly sketchCapacity: number;
+  /** The detector's floor on a spike's volume: fewest events in a rising window, or lost in a falling one. */
+  readonly detectMinVolume: number;
   /** History replayed from the stream at start to rebuild windows and baselines (0: none). */
   readonly replayMs: number;
   /** Admin token: when set, /ws, /api and /metrics need a token; rules and silences need this one. */
@@ -277,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     catalogPath: e.CATALOG_PATH,
     windows: { sizeMs: e.WINDOW, slideMs: e.SLIDE, allowedLatenessMs: e.ALLOWED_LATENESS },
     sketchCapacity: e.SKETCH_CAPACITY,
+    detectMinVolume: e.DETECT_MIN_VOLUME,
     replayMs: e.REPLAY === '0' ? 0 : (e.REPLAY ?? 2 * e.WINDOW),
     token: e.TRENDMON_TOKEN,
     viewToken: e.TRENDMON_VIEW_TOKEN,

@@ -141,6 +141,7 @@ export class SpikeDetector {
         end: result.end,
         at,
         dtMs,
+        sizeMs,
         events: window ? window.events - (window.error ?? 0) : 0,
         actors: window?.actors,
         anonymous: window?.anonymous,

@@ -13,6 +13,8 @@ describe('config', () => {
     expect(config.clickhouse.database).toBe('trendmon');
     expect(config.http.port).toBe(8080);
     expect(config.windows).toEqual({ sizeMs: 300_000, slideMs: 10_000, allowedLatenessMs: 5_000 });
+    expect(config.detectMinVolume).toBe(10);
+    expect(loadConfig({ DETECT_MIN_VOLUME: '3' }).detectMinVolume).toBe(3);
   });
 
   it('reads durations and URLs', () => {
@@ -36,6 +38,8 @@ describe('config', () => {
     [{ PARTITIONS: '2.5' }, /PARTITIONS="2.5" must be a whole number/],
     [{ INSTANCE_ID: 'a.b' }, /INSTANCE_ID="a.b" must be 1-64 letters, digits, _ or -/],
     [{ LEASE_TTL: '500ms' }, /LEASE_TTL must be at least 1s/],
+    [{ DETECT_MIN_VOLUME: '0' }, /DETECT_MIN_VOLUME="0"/],
+    [{ DETECT_MIN_VOLUME: 'few' }, /DETECT_MIN_VOLUME="few"/],
   ])('refuses %o with one line naming it', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
