@@ -181,7 +181,8 @@ describe('ObservationExchange', () => {
 });
 
 describe('Board', () => {
-  const spike = (key: string, trendScore: number, status: Spike['status'] = 'rising') => ({ spikeId: key, dimension: 'sku', key, status, trendScore }) as Spike;
+  const spike = (key: string, trendScore: number, status: Spike['status'] = 'rising', direction: Spike['direction'] = 'rising') =>
+    ({ spikeId: key, dimension: 'sku', key, direction, status, trendScore }) as Spike;
 
   it('merges partition rankings: live by trend score, then ended; a partition report replaces its last', () => {
     const board = new Board(3);
@@ -190,5 +191,12 @@ describe('Board', () => {
     expect(board.ranking().map((s) => s.key)).toEqual(['c', 'a', 'd']);
     board.receive({ partition: 1, detection: { windowEnd: 2, updates: [], ranking: [] } });
     expect(board.ranking().map((s) => s.key)).toEqual(['a', 'b']);
+  });
+
+  it('keeps falls on their own board', () => {
+    const board = new Board(3);
+    board.receive({ partition: 0, detection: { windowEnd: 1, updates: [], ranking: [spike('a', 5), spike('f', 7, 'falling', 'falling')] } });
+    expect(board.ranking().map((s) => s.key)).toEqual(['a']);
+    expect(board.ranking('falling').map((s) => s.key)).toEqual(['f']);
   });
 });
