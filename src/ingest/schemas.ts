@@ -29,12 +29,15 @@ export interface ParseLimits {
   readonly maxFutureMs: number;
   /** Oldest accepted `ts`, epoch ms. */
   readonly minTs: number;
+  /** Deepest nesting of objects and arrays accepted (an event is flat; extra fields may nest a little). */
+  readonly maxDepth: number;
 }
 
 export const DEFAULT_LIMITS: ParseLimits = {
   maxBytes: 64 * 1024,
   maxFutureMs: 24 * 3_600_000,
   minTs: Date.UTC(2000, 0, 1),
+  maxDepth: 64,
 };
 
 // Control characters make ids and keys unreadable in every downstream tool.
@@ -137,6 +140,28 @@ function plainFlatObject(text: string): boolean {
   );
 }
 
+/**
+ * Whether `text` nests objects and arrays deeper than `limit`, by one pass
+ * over it (brackets inside strings do not count). Cheap where JSON.parse
+ * would recurse to a stack overflow: ms per message for 20,000 levels, a
+ * way to slow the whole ingest down.
+ */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 /** Parses and validates one message published to `subject`. */
 export function parseEvent(subject: string, data: Uint8Array, now: number, limits = DEFAULT_LIMITS): ParseResult {
   if (data.byteLength > limits.maxBytes) {
@@ -149,7 +174,9 @@ export function parseEvent(subject: string, data: Uint8Array, now: number, limit
   let json: unknown;
   try {
     const text = decoder.decode(data);
-    json = plainFlatObject(text) ? JSON.parse(text) : JSON.parse(text, rejectForbiddenKeys);
+    if (plainFlatObject(text)) json = JSON.parse(text);
+    else if (nestsDeeperThan(text, limits.maxDepth)) return { ok: false, reason: 'too_deep', detail: `JSON nested deeper than ${limits.maxDepth} levels` };
+    else json = JSON.parse(text, rejectForbiddenKeys);
   } catch (err) {
     if (err instanceof ForbiddenKeyError) return { ok: false, reason: 'forbidden_key', detail: err.message };
     if (err instanceof RangeError) return { ok: false, reason: 'too_deep', detail: 'JSON nested too deeply to parse' };

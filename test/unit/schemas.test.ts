@@ -59,6 +59,10 @@ describe('parseEvent', () => {
     expect(raw(`{"id":"x","ts":${NOW},"sku":"S","\\u005f_proto__":1}`)).toMatchObject({ ok: false, reason: 'forbidden_key' });
     expect(raw(`{"id":"x","ts":${NOW},"sku":"S","proto\\u0074ype":1}`)).toMatchObject({ ok: false, reason: 'forbidden_key' });
     expect(raw(`{"id":"x","ts":${NOW},"sku":"S","a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)).toMatchObject({ ok: false, reason: 'too_deep' });
+    // 64 levels of extra fields are fine; brackets inside strings are text, not nesting.
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","a":${'['.repeat(63)}${']'.repeat(63)}}`)).toMatchObject({ ok: true });
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","a":"${'['.repeat(500)}\\"{"}`)).toMatchObject({ ok: true });
+    expect(raw(`{"id":"x","ts":${NOW},"sku":"S","a":${'['.repeat(64)}${']'.repeat(64)}}`)).toMatchObject({ ok: false, reason: 'too_deep' });
     // The same words as values are fine; so are escapes in values.
     expect(raw(`{"id":"x","ts":${NOW},"sku":"constructor \\u00e9"}`)).toMatchObject({ ok: true, event: { sku: 'constructor é' } });
   });
