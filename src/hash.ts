@@ -1,4 +1,4 @@
-/** Non-cryptographic hashing shared by the simulator and the cluster's lease order. */
+/** Non-cryptographic hashing: seeds for the simulator, lease order, key partitions, shopper buckets. */
 
 /**
  * Hashes any mix of numbers and strings to an unsigned 32-bit seed
@@ -27,4 +27,21 @@ function mixWord(h: number, word: number): number {
   h ^= k;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * FNV-1a (32 bits, unsigned) of the parts' UTF-16 code units, a separator
+ * folded in between parts: fast and stable across processes, for bucketing
+ * (which key partition, which shopper bucket), not for security.
+ */
+export function fnv1a(...parts: readonly string[]): number {
+  let hash = FNV_OFFSET;
+  parts.forEach((part, p) => {
+    if (p > 0) hash = Math.imul(hash ^ 1, FNV_PRIME);
+    for (let i = 0; i < part.length; i++) hash = Math.imul(hash ^ part.charCodeAt(i), FNV_PRIME);
+  });
+  return hash >>> 0;
 }

@@ -12,10 +12,11 @@
  * does not: a notification whose store was still being retried because
  * NATS itself was unreachable (kept in memory meanwhile).
  */
-import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import { ensureConsumer, ensureStream } from '../nats/jetstream.js';
 import { ALERT_OUTBOX_STREAM, outboxConsumer, outboxSubject } from '../../streams/alerts.js';
 import type { AlertFacts } from './history.js';
 import type { DeliveryResult } from './receivers/webhook.js';
@@ -64,9 +65,6 @@ interface Worker {
   done?: Promise<void>;
 }
 
-const isNotFound = (err: unknown) =>
-  err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
-
 const encoder = new TextEncoder();
 
 export class Outbox {
@@ -83,13 +81,7 @@ export class Outbox {
   /** Creates or updates the outbox stream. */
   static async open(options: OutboxOptions): Promise<Outbox> {
     const jsm = await jetstreamManager(options.nc);
-    try {
-      await jsm.streams.info(ALERT_OUTBOX_STREAM.name);
-      await jsm.streams.update(ALERT_OUTBOX_STREAM.name, ALERT_OUTBOX_STREAM);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await jsm.streams.add(ALERT_OUTBOX_STREAM);
-    }
+    await ensureStream(jsm, ALERT_OUTBOX_STREAM);
     return new Outbox(options, jetstream(options.nc), jsm);
   }
 
@@ -128,13 +120,7 @@ export class Outbox {
       return;
     }
     const config = outboxConsumer(receiver, integration);
-    try {
-      await this.jsm.consumers.info(ALERT_OUTBOX_STREAM.name, config.durable_name);
-      await this.jsm.consumers.update(ALERT_OUTBOX_STREAM.name, config.durable_name, config);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await this.jsm.consumers.add(ALERT_OUTBOX_STREAM.name, config);
-    }
+    await ensureConsumer(this.jsm, ALERT_OUTBOX_STREAM.name, config);
     const worker: Worker = { receiver, integration, deliver, retry, abort: new AbortController() };
     this.workers.set(key, worker);
     worker.done = this.run(worker, config.durable_name);

@@ -3,14 +3,10 @@
  * instance computes the same owner for a key without asking anyone.
  */
 import type { Dimension } from '../domain.js';
-import { hashSeed } from '../hash.js';
+import { fnv1a, hashSeed } from '../hash.js';
 
 export function partitionOf(dimension: Dimension, key: string, partitions: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < dimension.length; i++) hash = Math.imul(hash ^ dimension.charCodeAt(i), 0x01000193);
-  hash = Math.imul(hash ^ 1, 0x01000193);
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % partitions;
+  return fnv1a(dimension, key) % partitions;
 }
 
 /**

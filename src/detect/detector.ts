@@ -39,9 +39,6 @@ export interface Detection {
   readonly ranking: readonly Spike[];
 }
 
-/** A window's key, with the shopper counts and sketch error when the windows provide them. */
-type CountedWindow = KeyWindow & { readonly actors?: number; readonly anonymous?: number; readonly error?: number };
-
 interface KeyState {
   readonly dimension: Dimension;
   readonly key: string;
@@ -134,7 +131,7 @@ export class SpikeDetector {
 
     const current: Spike[] = [];
     const updates: Spike[] = [];
-    const report = (state: KeyState, window: CountedWindow | undefined) => {
+    const report = (state: KeyState, window: KeyWindow | undefined) => {
       // Sketched dimensions may overcount by `error`: score the events the window guarantees.
       // (actors and anonymous undefined when the windows give none: read as absent downstream)
       const step = state.model.step({
@@ -142,7 +139,7 @@ export class SpikeDetector {
         at,
         dtMs,
         sizeMs,
-        events: window ? window.events - (window.error ?? 0) : 0,
+        events: window ? window.events - window.error : 0,
         actors: window?.actors,
         anonymous: window?.anonymous,
         coverage,
@@ -152,7 +149,7 @@ export class SpikeDetector {
       const spike = this.describe(state, step, bySignal, window?.actors, result.end);
       if (spike) (spike.status === 'ended' ? updates : current).push(spike);
     };
-    for (const window of result.keys as readonly CountedWindow[]) {
+    for (const window of result.keys) {
       const id = `${window.dimension}\u0001${window.key}`;
       let state = this.keys.get(id);
       if (!state) {

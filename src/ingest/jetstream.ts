@@ -1,39 +1,9 @@
 /** Creates or updates trendmon's streams and consumer from `streams/`. */
-import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import type { ConsumerConfig, JetStreamManager, StreamConfig } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { ensureConsumer, ensureStream } from '../nats/jetstream.js';
 import { OBSERVATIONS_STREAM } from '../../streams/cluster.js';
 import { DEAD_LETTER_STREAM, EVENTS_STREAM, INGEST_CONSUMER } from '../../streams/events.js';
-
-const isNotFound = (err: unknown) =>
-  err instanceof JetStreamApiError &&
-  (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
-
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & Pick<StreamConfig, 'name'>) {
-  try {
-    await jsm.streams.info(config.name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await jsm.streams.add(config);
-    return;
-  }
-  await jsm.streams.update(config.name, config);
-}
-
-async function ensureConsumer(
-  jsm: JetStreamManager,
-  stream: string,
-  config: Partial<ConsumerConfig> & { durable_name: string },
-) {
-  try {
-    await jsm.consumers.info(stream, config.durable_name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await jsm.consumers.add(stream, config);
-    return;
-  }
-  await jsm.consumers.update(stream, config.durable_name, config);
-}
 
 /**
  * Makes the JetStream side match `streams/`; safe to run on every start.

@@ -5,6 +5,7 @@
  */
 import type { CatalogItem, Dimension, Signal, TrendEvent } from '../domain.js';
 import { Memo } from './memo.js';
+import { fnv1a } from '../hash.js';
 
 /** One thing to count in one window: `weight` events of `signal` for `key`. */
 export interface Observation {
@@ -26,10 +27,7 @@ export interface Observation {
 
 /** FNV-1a, folded to the 32 buckets of a linear-counting sketch. */
 export function actorBit(actor: string | undefined): number {
-  if (actor === undefined) return -1;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < actor.length; i++) hash = Math.imul(hash ^ actor.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % 32;
+  return actor === undefined ? -1 : fnv1a(actor) % 32;
 }
 
 export type CatalogLookup = (sku: string) => CatalogItem | undefined;
