@@ -12,6 +12,7 @@ import { CsvInputError, scoreFile } from './score.js';
 import { runSql, SqlError, type SqlOutput } from './sql.js';
 import { simulate, SpikeArgumentError } from './simulate.js';
 import { formatCount } from './progress.js';
+import { exitWhenWritten } from './exit.js';
 
 const USAGE = `usage: trendmon <command> [options]
 
@@ -62,8 +63,8 @@ function onShutdown(handler: () => Promise<void>, graceMs = 20_000): void {
     process.stderr.write(`trendmon: ${signal}: draining (up to ${graceMs / 1000}s)\n`);
     setTimeout(() => process.exit(1), graceMs).unref();
     handler().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exitWhenWritten(0),
+      () => exitWhenWritten(1),
     );
   };
   process.on('SIGINT', shutdown);
@@ -160,12 +161,12 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) void exitWhenWritten(code);
   },
   (err: unknown) => {
     const known = [ConfigError, AlertsConfigError, UsageError, CsvInputError, SqlError, SpikeArgumentError, NatsServerNotFoundError, EmbeddedClickHouseUnavailableError].some((type) => err instanceof type);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
-    process.exit(known ? 2 : 1);
+    void exitWhenWritten(known ? 2 : 1);
   },
 );
