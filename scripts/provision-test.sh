@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Provisions what the test suite needs from Debian's packages: nats-server
-# (integration tests) and chromium (browser tests). Installs them when
-# missing and we are root; otherwise stops with one line saying how.
+# (integration tests) and chromium (browser tests), plus any command named
+# as an argument (`provision-test.sh stress-ng` for the loaded run). Installs
+# them when missing and we are root; otherwise stops with one line saying how.
 set -euo pipefail
 
 missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+for tool in "$@"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
