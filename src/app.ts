@@ -35,6 +35,7 @@ import { applyRetention } from './store/retention.js';
 import { catalogRow, spikeRow } from './store/rows.js';
 import { migrate } from './store/schema.js';
 import { isRowError } from './store/errors.js';
+import { findStoredEvents } from './store/stored-events.js';
 import { BatchWriter, type InsertRows } from './store/writer.js';
 import { observe } from './windows/keys.js';
 import { Board, ClusterCounters, localTransport, natsTransport } from './cluster/board.js';
@@ -141,6 +142,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       maxWaitMs: config.batch.maxWaitMs,
       maxBufferedRows: config.batch.maxRows * 4,
       isRowError,
+      findStored: findStoredEvents(clickhouse, config.clickhouse.database),
+      onAlreadyStored: (table, rows) => metrics.alreadyStored.inc({ table }, rows),
       onInserted: (table, rows, ms) => {
         metrics.insertDuration.observe({ table }, ms / 1000);
         metrics.insertRows.observe({ table }, rows);

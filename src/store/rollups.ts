@@ -4,10 +4,12 @@
  * answer "how much, per minute, per key" over months without scanning raw
  * rows.
  *
- * Counts are sums over stored rows: cheap to keep and to read over a month.
- * A redelivered event that was stored twice therefore counts twice here
- * (the raw tables collapse it; docs/analytics.md, "Exactness", and its Q10
- * measure the difference). Distinct shoppers and sessions are uniq states.
+ * Counts are sums over stored rows: cheap to keep and to read over a month,
+ * and exact because a redelivered or repeated event is never stored twice
+ * (the writer looks such rows up first: src/store/stored-events.ts), so the
+ * views see each event once; docs/analytics.md, "Exactness", and its Q10
+ * compare them with the raw tables. Distinct shoppers and sessions are uniq
+ * states.
  *
  * Category and attribute come from the `catalog` table, joined in the view
  * when the event is stored: a row is attributed to the item's category at
@@ -87,8 +89,10 @@ export const ROLLUPS: Readonly<Record<RollupDimension, Rollup>> = {
   },
 };
 
+const EVENTS_COMMENT = 'events, each event id once (docs/analytics.md, Exactness): sum(events)';
+
 const MEASURE_COLUMNS = `
-        events SimpleAggregateFunction(sum, UInt64) COMMENT 'events stored: sum(events); a redelivery stored twice counts twice (docs/analytics.md, Exactness)',
+        events SimpleAggregateFunction(sum, UInt64) COMMENT ${literal(EVENTS_COMMENT)},
         units SimpleAggregateFunction(sum, UInt64) COMMENT 'units sold, sales only: sum(units)',
         revenue SimpleAggregateFunction(sum, Float64) COMMENT 'qty x price (else the catalog price at ingest, else 0), sales only: sum(revenue)',
         users AggregateFunction(uniq, String) COMMENT 'distinct known shoppers: uniqMerge(users)',
@@ -194,6 +198,22 @@ export function rollupStatements(ddl: Ddl): string[] {
       };
       statements.push(ddl.createMaterializedView(spec));
     }
+  }
+  return statements;
+}
+
+/**
+ * The `events` column's comment on databases made before schema version 6,
+ * whose comment said a redelivery counted twice: on the rollups (and their
+ * Distributed tables on a cluster) and on the views that feed them.
+ */
+export function eventsCommentStatements(ddl: Ddl): string[] {
+  const clause = `COMMENT COLUMN events ${literal(EVENTS_COMMENT)}`;
+  const statements: string[] = [];
+  for (const rollup of Object.values(ROLLUPS)) {
+    statements.push(ddl.alter(rollup.table, clause));
+    if (ddl.clustered) statements.push(ddl.alter(rollup.table, clause, false));
+    for (const kind of rollup.kinds) statements.push(ddl.alter(viewName(rollup, kind), clause, false));
   }
   return statements;
 }

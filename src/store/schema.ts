@@ -7,15 +7,16 @@
  *
  * Raw event tables are ReplacingMergeTree ordered by (key, ts, id): a
  * redelivered event is the same row and merges away; exact counts read
- * them with FINAL (see README, "Exact counts"). docs/analytics.md describes
- * every table for analysts.
+ * them with FINAL (see README, "Exact counts"). The writer stores such a
+ * row only once anyway (src/store/stored-events.ts), so that the rollups'
+ * views count it once. docs/analytics.md describes every table for analysts.
  *
  * Statements come from src/store/ddl.ts: the single-server form or, with a
  * cluster, the ON CLUSTER / Replicated / Distributed form.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Ddl, literal, type SchemaTarget, type TableSpec } from './ddl.js';
-import { backfillStatements, rollupStatements } from './rollups.js';
+import { backfillStatements, eventsCommentStatements, rollupStatements } from './rollups.js';
 
 export interface Migration {
   readonly version: number;
@@ -236,6 +237,13 @@ export const MIGRATIONS: readonly Migration[] = [
         COMMENT COLUMN payload 'this alert''s entry in the body sent (queued and suppressed rows)'`),
       ];
     },
+  },
+  {
+    version: 6,
+    description: 'rollups rebuilt from the raw tables (FINAL): events that earlier versions stored twice count once',
+    // From this version the writer stores each event once (src/store/stored-events.ts); rolling
+    // the history up again removes the redeliveries that earlier versions counted twice.
+    statements: (ddl) => [...eventsCommentStatements(ddl), ...backfillStatements(ddl)],
   },
 ];
 

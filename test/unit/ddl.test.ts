@@ -73,6 +73,16 @@ describe('schema DDL on a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(backfill).toContain('FROM `trendmon`.`events_view` AS e FINAL');
   });
 
+  it('rebuilds the rollups at version 6, commenting their events column on shards, Distributed tables and views', () => {
+    const v6 = MIGRATIONS.find((m) => m.version === 6)!.statements(ddl);
+    const comment = "COMMENT COLUMN events 'events, each event id once (docs/analytics.md, Exactness): sum(events)'";
+    expect(v6).toContain(`ALTER TABLE \`trendmon\`.\`rollup_sku_minute_local\` ON CLUSTER \`analytics\` ${comment}`);
+    expect(v6).toContain(`ALTER TABLE \`trendmon\`.\`rollup_sku_minute\` ON CLUSTER \`analytics\` ${comment}`);
+    expect(v6).toContain(`ALTER TABLE \`trendmon\`.\`mv_rollup_sku_minute_from_sale\` ON CLUSTER \`analytics\` ${comment}`);
+    expect(v6).toContain('TRUNCATE TABLE IF EXISTS `trendmon`.`rollup_region_minute_local` ON CLUSTER `analytics`');
+    expect(v6.filter((s) => s.startsWith('INSERT INTO `trendmon`.`rollup_region_minute` ('))).toHaveLength(3);
+  });
+
   it('sets TTLs on the shards', () => {
     expect(ttlStatement(ddl, 'events_view', 'ts', 30)).toBe(
       'ALTER TABLE `trendmon`.`events_view_local` ON CLUSTER `analytics` MODIFY TTL toDateTime(ts) + INTERVAL 30 DAY',
