@@ -55,8 +55,14 @@ export function readerSettings(limits: ReaderLimits) {
 }
 
 export interface ClickHouse {
-  /** Read-write: migrations, inserts, the app's own queries. */
+  /** Read-write: migrations, the app's own queries. */
   readonly client: ClickHouseClient;
+  /**
+   * Read-write, for the batch writer's inserts only (src/store/batch-inserts.ts):
+   * each carries its batch's deduplication token, and embedded chDB keeps a
+   * setting for the rest of its session, so there it is a session of its own.
+   */
+  readonly batches: ClickHouseClient;
   /** Read-only within the reader limits, for SQL that comes from users and the analytics API. */
   readonly reader: ClickHouseClient;
   close(): Promise<void>;
@@ -83,7 +89,7 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
     const client = createClient({ ...base, clickhouse_settings: { async_insert: 0 } });
     // readonly=2: read-only, but the request may carry the limits below.
     const reader = createClient({ ...base, clickhouse_settings: { ...limits, readonly: '2', wait_end_of_query: 1 } });
-    return { client, reader, close: async () => void (await Promise.all([client.close(), reader.close()])) };
+    return { client, batches: client, reader, close: async () => void (await Promise.all([client.close(), reader.close()])) };
   }
   let chdb: typeof import('chdb/connection');
   try {
@@ -98,13 +104,14 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   type Connection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
   const open = () => createClient({ connection: chdb.createChdbConnection({ path }) as unknown as Connection });
   const client = open();
-  await client.command({ query: 'SET async_insert = 0' });
+  const batches = open();
+  for (const session of [client, batches]) await session.command({ query: 'SET async_insert = 0' });
   const reader = open();
   for (const [name, value] of Object.entries(limits)) {
     await reader.command({ query: `SET ${name} = '${String(value)}'` });
   }
   await reader.command({ query: 'SET readonly = 1' });
-  return { client, reader, close: async () => void (await Promise.all([reader.close(), client.close()])) };
+  return { client, batches, reader, close: async () => void (await Promise.all([reader.close(), batches.close(), client.close()])) };
 }
 
 /** Quotes an identifier (database or table name) for ClickHouse SQL. */

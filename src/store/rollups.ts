@@ -153,8 +153,8 @@ function catalogJoin(rollup: Rollup, kind: EventKind): CatalogJoin {
   return kind === 'sale' ? 'price' : 'none';
 }
 
-/** The rollup rows for raw rows `source` (a table, or a table with FINAL). */
-function feedSelect(ddl: Ddl, rollup: Rollup, kind: EventKind, source: string): { select: string; columns: string[] } {
+/** The rollup rows for raw rows `source` (a table, or a table with FINAL), those matching `where` when given. */
+function feedSelect(ddl: Ddl, rollup: Rollup, kind: EventKind, source: string, where?: string): { select: string; columns: string[] } {
   const outputs: [string, string][] = [
     ['minute', 'toStartOfMinute(e.ts)'],
     ['kind', literal(kind)],
@@ -175,12 +175,29 @@ function feedSelect(ddl: Ddl, rollup: Rollup, kind: EventKind, source: string): 
     columns: outputs.map(([name]) => name),
     select:
       `SELECT ${outputs.map(([name, expr]) => `${expr} AS ${name}`).join(', ')}\n        ` +
-      `FROM ${source}${join}\n        GROUP BY ${groupBy.join(', ')}`,
+      `FROM ${source}${join}${where ? `\n        WHERE ${where}` : ''}\n        GROUP BY ${groupBy.join(', ')}`,
   };
 }
 
 function viewName(rollup: Rollup, kind: EventKind): string {
   return `mv_${rollup.table}_from_${kind}`;
+}
+
+/**
+ * Blocks whose insert_deduplication_token each table remembers: a batch
+ * retried with its token is applied once (src/store/batch-inserts.ts). A few
+ * minutes of inserts at full rate; only a retry needs to find its token in it.
+ */
+export const DEDUPLICATION_WINDOW = 10_000;
+
+/**
+ * Gives the raw event tables and the rollups their deduplication window on
+ * one server (Replicated tables on a cluster keep one by default).
+ */
+export function deduplicationStatements(ddl: Ddl): string[] {
+  if (ddl.clustered) return [];
+  const tables = [...Object.values(TABLE_OF_KIND), ...Object.values(ROLLUPS).map((rollup) => rollup.table)];
+  return tables.map((table) => ddl.alter(table, `MODIFY SETTING non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`));
 }
 
 /** Rollup tables, then the views that feed them. */
@@ -230,7 +247,34 @@ export function backfillStatements(ddl: Ddl): string[] {
     statements.push(ddl.truncate(rollup.table));
     for (const kind of rollup.kinds) {
       const { select, columns: names } = feedSelect(ddl, rollup, kind, `${ddl.table(TABLE_OF_KIND[kind])} AS e FINAL`);
-      statements.push(`INSERT INTO ${ddl.table(rollup.table)} (${names.join(', ')})\n        ${select}`);
+      // Not deduplicated as a retried insert would be: its blocks are new data, even when a re-run repeats them.
+      statements.push(`INSERT INTO ${ddl.table(rollup.table)} (${names.join(', ')}) SETTINGS insert_deduplicate = 0\n        ${select}`);
+    }
+  }
+  return statements;
+}
+
+/** Minutes rolled up again per statement, so that a statement stays well under ClickHouse's query size limit. */
+const MINUTES_PER_STATEMENT = 1_000;
+
+/**
+ * Rolls the `kind` events of `minutes` (epoch seconds of minute starts) up
+ * again from the raw table with FINAL, in every rollup that counts them:
+ * their rows are deleted, then computed afresh. For minutes an interrupted
+ * insert may have rolled up in part (src/store/batch-inserts.ts); nothing may
+ * insert `kind` events meanwhile.
+ */
+export function rollUpAgainStatements(ddl: Ddl, kind: EventKind, minutes: readonly number[]): string[] {
+  const statements: string[] = [];
+  for (let from = 0; from < minutes.length; from += MINUTES_PER_STATEMENT) {
+    const chunk = minutes.slice(from, from + MINUTES_PER_STATEMENT);
+    const list = chunk.map((minute) => String(Math.trunc(minute))).join(', ');
+    for (const rollup of Object.values(ROLLUPS)) {
+      if (!rollup.kinds.includes(kind)) continue;
+      statements.push(ddl.deleteWhere(rollup.table, `kind = ${literal(kind)} AND toUnixTimestamp(minute) IN (${list})`));
+      const where = `e.ts >= toDateTime(${Math.min(...chunk)}, 'UTC') AND e.ts < toDateTime(${Math.max(...chunk) + 60}, 'UTC') AND toUnixTimestamp(toStartOfMinute(e.ts)) IN (${list})`;
+      const { select, columns: names } = feedSelect(ddl, rollup, kind, `${ddl.table(TABLE_OF_KIND[kind])} AS e FINAL`, where);
+      statements.push(`INSERT INTO ${ddl.table(rollup.table)} (${names.join(', ')}) SETTINGS insert_deduplicate = 0\n        ${select}`);
     }
   }
   return statements;

@@ -16,7 +16,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Ddl, literal, type SchemaTarget, type TableSpec } from './ddl.js';
-import { backfillStatements, eventsCommentStatements, rollupStatements } from './rollups.js';
+import { backfillStatements, deduplicationStatements, eventsCommentStatements, rollupStatements } from './rollups.js';
 
 export interface Migration {
   readonly version: number;
@@ -240,10 +240,10 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: 'rollups rebuilt from the raw tables (FINAL): events that earlier versions stored twice count once',
-    // From this version the writer stores each event once (src/store/stored-events.ts); rolling
-    // the history up again removes the redeliveries that earlier versions counted twice.
-    statements: (ddl) => [...eventsCommentStatements(ddl), ...backfillStatements(ddl)],
+    description: 'rollups rebuilt from the raw tables (FINAL) so events stored twice count once; deduplication windows for batch tokens',
+    // From this version the writer stores each event once (src/store/stored-events.ts, batch-inserts.ts):
+    // rolling the history up again removes the redeliveries that earlier versions counted twice.
+    statements: (ddl) => [...eventsCommentStatements(ddl), ...backfillStatements(ddl), ...deduplicationStatements(ddl)],
   },
 ];
 

@@ -11,11 +11,11 @@
  * - `onStored` callbacks (the JetStream acks) run only after the row's batch
  *   is stored.
  * - Rows that may be stored already (`add(..., mayBeStored)`: redelivered or
- *   repeated events) are looked up with `findStored` just before their batch
- *   is inserted, and those found are left out, so the store's materialized
- *   views see every row once. A failed insert may have been stored all the
- *   same (a lost response), so before a retry every row of the batch is
- *   looked up. Batches without such rows cost no lookup.
+ *   repeated events) are looked up with `findStored` before their batch is
+ *   first inserted, and those found are left out, so the store's
+ *   materialized views see every row once. Batches without such rows cost
+ *   no lookup. A retry inserts the same rows with the same token: the
+ *   insert may have been stored in full or in part before it failed.
  * - Poison rows: when the store rejects a batch for a reason tied to its
  *   data (`isRowError`), the batch is bisected until the bad rows stand
  *   alone; each is then given up with its error (`onStored(error)`) instead
@@ -25,7 +25,14 @@
  *   the consumer stops pulling while the store is slow or down.
  */
 
-export type InsertRows = (table: string, rows: readonly object[]) => Promise<void>;
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Inserts rows into `table`. `token` names the batch: a retry of the same
+ * batch carries the same token, so the store can apply it once
+ * (src/store/batch-inserts.ts).
+ */
+export type InsertRows = (table: string, rows: readonly object[], token: string) => Promise<void>;
 
 /** Called once per row: without an argument when stored, with the error when the store refused that row for good. */
 export type OnStored = (rejected?: unknown) => void;
@@ -62,6 +69,8 @@ interface Batch {
   readonly onStored: (OnStored | undefined)[];
   /** Aligned with rows: true for a row to look up before inserting it. */
   readonly mayBeStored: boolean[];
+  /** Set at the first attempt: the rows to insert, and the token every attempt carries. */
+  insert?: { readonly rows: readonly object[]; readonly token: string };
 }
 
 interface TableQueue {
@@ -214,16 +223,15 @@ export class BatchWriter {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        const rows = await this.notStored(table, batch);
-        if (rows.length > 0) await this.options.insert(table, rows);
+        batch.insert ??= { rows: await this.notStored(table, batch), token: randomUUID() };
+        const { rows, token } = batch.insert;
+        if (rows.length > 0) await this.options.insert(table, rows, token);
         this.setFailure(undefined);
         this.options.onInserted?.(table, rows.length, performance.now() - started);
         if (rows.length < batch.rows.length) this.options.onAlreadyStored?.(table, batch.rows.length - rows.length);
         return 'stored';
       } catch (error) {
         if (this.options.isRowError?.(error)) return { rowError: error };
-        // The store may have taken the rows before failing (a lost response): look them all up first next time.
-        batch.mayBeStored.fill(true);
         this.setFailure(error);
         if (this.closed) return 'closed';
         const cap = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (attempt - 1));

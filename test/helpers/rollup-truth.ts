@@ -5,6 +5,7 @@
  * rollup counts every raw event of its kinds, except category (events of
  * catalog items) and attribute (one per attribute of the item).
  */
+import { expect } from 'vitest';
 import { ROLLUPS, type Rollup } from '../../src/store/rollups.js';
 import type { EventKind } from '../../src/domain.js';
 
@@ -68,4 +69,10 @@ export function formatComparisons(comparisons: readonly RollupComparison[]): str
   return comparisons
     .map((c) => `${c.rollup.padEnd(24)} ${c.kind.padEnd(6)} events ${c.rollup_events}/${c.raw_events}  units ${c.rollup_units}/${c.raw_units}  revenue ${c.rollup_revenue}/${c.raw_revenue}`)
     .join('\n');
+}
+
+/** Each rollup's events, units and revenue per kind equal to the raw tables' (every difference listed). */
+export function expectRollupsMatchRaw(comparisons: readonly RollupComparison[]): void {
+  const differing = comparisons.filter((c) => c.rollup_events !== c.raw_events || c.rollup_units !== c.raw_units || c.rollup_revenue !== c.raw_revenue);
+  expect(formatComparisons(differing)).toBe('');
 }

@@ -142,28 +142,33 @@ describe('BatchWriter', () => {
     expect(alreadyStored).toEqual([2]);
   });
 
-  it('looks up every row of a batch whose insert failed before retrying it: the store may have taken it', async () => {
-    const store: string[] = [];
-    let loseResponse = true;
+  it('retries a failed batch with the same rows and token, and looks its suspects up only once', async () => {
+    const attempts: { ids: string[]; token: string }[] = [];
+    let lookups = 0;
     const writer = new BatchWriter({
-      insert: async (_table, rows) => {
-        store.push(...rows.map((r) => (r as { id: string }).id));
-        if (loseResponse) {
-          loseResponse = false;
-          throw new Error('socket hang up'); // stored, but the answer was lost
-        }
+      insert: async (_table, rows, token) => {
+        attempts.push({ ids: rows.map((r) => (r as { id: string }).id), token });
+        if (attempts.length === 1) throw new Error('socket hang up'); // stored or not: the token decides
       },
-      findStored: async (_table, rows, suspects) => new Set(suspects.filter((i) => store.includes((rows[i] as { id: string }).id))),
+      findStored: async (_table, _rows, suspects) => {
+        lookups++;
+        return new Set(suspects.slice(0, 1));
+      },
       maxRows: 10,
       maxWaitMs: 10_000,
       maxBufferedRows: 100,
       retryInitialMs: 1,
     });
     const acked: string[] = [];
-    for (const id of ['p', 'q', 'r']) writer.add('t', { id }, () => acked.push(id));
+    for (const id of ['p', 'q', 'r']) writer.add('t', { id }, () => acked.push(id), id !== 'r');
     await writer.flush();
-    expect(store).toEqual(['p', 'q', 'r']);
-    expect(acked).toEqual(['p', 'q', 'r']);
+    writer.add('t', { id: 's' }, () => acked.push('s'));
+    await writer.flush();
+    expect(lookups).toBe(1);
+    expect(attempts.map((a) => a.ids)).toEqual([['q', 'r'], ['q', 'r'], ['s']]);
+    expect(attempts[1]!.token).toBe(attempts[0]!.token);
+    expect(attempts[2]!.token).not.toBe(attempts[0]!.token);
+    expect(acked).toEqual(['p', 'q', 'r', 's']);
   });
 
   it('keeps tables apart and refuses rows after close', async () => {
