@@ -36,6 +36,7 @@ import { catalogRow, spikeRow } from './store/rows.js';
 import { migrate } from './store/schema.js';
 import { isRowError } from './store/errors.js';
 import { openBatchInserts } from './store/batch-inserts.js';
+import { createReaderAccess, verifyReader } from './store/reader-access.js';
 import { findStoredEvents } from './store/stored-events.js';
 import { BatchWriter, type InsertRows } from './store/writer.js';
 import { observe } from './windows/keys.js';
@@ -122,6 +123,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const clickhouse: ClickHouseClient = store.client;
     const applied = await migrate(clickhouse, config.clickhouse);
     if (applied.length) log.info({ versions: applied }, 'schema migrated');
+    // Users' SQL runs on the reader: read-only and bounded, or the app does not start.
+    const { reader: account, readerLimits } = config.clickhouse;
+    if (account) {
+      const access = await createReaderAccess(clickhouse, config.clickhouse, account, readerLimits);
+      if (!access.created) log.warn({ user: account.user, reason: access.reason }, 'cannot create the read-only user; checking the one the operator made (docs/analytics.md)');
+    }
+    const refusal = await verifyReader(store.reader, readerLimits, account ? `the reader CLICKHOUSE_READER_USER=${account.user}` : 'the embedded reader session');
+    log.info({ refusal }, 'reader is read-only and bounded');
     const retained = await applyRetention(clickhouse, config.clickhouse, config.clickhouse.retention);
     if (retained.length) log.info({ tables: retained, ...config.clickhouse.retention }, 'retention (TTL) changed');
 

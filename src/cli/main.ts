@@ -8,6 +8,7 @@ import { parseDuration } from '../config/duration.js';
 import { connectNats } from '../nats/connect.js';
 import { NatsServerNotFoundError } from '../nats/server.js';
 import { EmbeddedClickHouseUnavailableError } from '../store/client.js';
+import { ReaderAccessError } from '../store/reader-access.js';
 import { CsvInputError, scoreFile } from './score.js';
 import { runSql, SqlError, type SqlOutput } from './sql.js';
 import { simulate, SpikeArgumentError } from './simulate.js';
@@ -164,7 +165,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) void exitWhenWritten(code);
   },
   (err: unknown) => {
-    const known = [ConfigError, AlertsConfigError, UsageError, CsvInputError, SqlError, SpikeArgumentError, NatsServerNotFoundError, EmbeddedClickHouseUnavailableError].some((type) => err instanceof type);
+    const known = [ConfigError, AlertsConfigError, UsageError, CsvInputError, SqlError, SpikeArgumentError, NatsServerNotFoundError, EmbeddedClickHouseUnavailableError, ReaderAccessError].some((type) => err instanceof type);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
     void exitWhenWritten(known ? 2 : 1);
