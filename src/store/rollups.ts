@@ -5,11 +5,11 @@
  * rows.
  *
  * Counts are sums over stored rows: cheap to keep and to read over a month,
- * and exact because a redelivered or repeated event is never stored twice
- * (the writer looks such rows up first: src/store/stored-events.ts), so the
- * views see each event once; docs/analytics.md, "Exactness", and its Q10
- * compare them with the raw tables. Distinct shoppers and sessions are uniq
- * states.
+ * and exact because the views see each event once: a redelivered or repeated
+ * event is looked up before it is stored (src/store/stored-events.ts), and
+ * each insert is applied once however it ends (src/store/batch-inserts.ts).
+ * docs/analytics.md, "Exactness", and its Q10 compare them with the raw
+ * tables. Distinct shoppers and sessions are uniq states.
  *
  * Category and attribute come from the `catalog` table, joined in the view
  * when the event is stored: a row is attributed to the item's category at
@@ -188,7 +188,7 @@ function viewName(rollup: Rollup, kind: EventKind): string {
  * retried with its token is applied once (src/store/batch-inserts.ts). A few
  * minutes of inserts at full rate; only a retry needs to find its token in it.
  */
-export const DEDUPLICATION_WINDOW = 10_000;
+const DEDUPLICATION_WINDOW = 10_000;
 
 /**
  * Gives the raw event tables and the rollups their deduplication window on
