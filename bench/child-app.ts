@@ -30,9 +30,9 @@ const app = await startApp(config, {
   log: pino({ level: config.logLevel }),
   ...(trace
     ? {
-        interceptInsert: (insert) => async (table, rows) => {
+        interceptInsert: (insert) => async (table, rows, token) => {
           const started = performance.now();
-          await insert(table, rows);
+          await insert(table, rows, token);
           process.stderr.write(`insert ${table} ${rows.length} rows ${(performance.now() - started).toFixed(1)} ms at ${Math.round(performance.now())}\n`);
         },
       }

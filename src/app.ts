@@ -29,12 +29,15 @@ import { createMetrics } from './metrics.js';
 import { connectNats } from './nats/connect.js';
 import { ensureNatsServerInstalled } from './nats/server.js';
 import { NatsSupervisor } from './nats/supervisor.js';
-import { ident, openClickHouse, type ClickHouse } from './store/client.js';
+import { openClickHouse, type ClickHouse } from './store/client.js';
 import { salesSince } from './store/sales.js';
 import { applyRetention } from './store/retention.js';
 import { catalogRow, spikeRow } from './store/rows.js';
 import { migrate } from './store/schema.js';
 import { isRowError } from './store/errors.js';
+import { openBatchInserts } from './store/batch-inserts.js';
+import { createReaderAccess, verifyReader } from './store/reader-access.js';
+import { findStoredEvents } from './store/stored-events.js';
 import { BatchWriter, type InsertRows } from './store/writer.js';
 import { observe } from './windows/keys.js';
 import { Board, ClusterCounters, localTransport, natsTransport } from './cluster/board.js';
@@ -120,12 +123,21 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const clickhouse: ClickHouseClient = store.client;
     const applied = await migrate(clickhouse, config.clickhouse);
     if (applied.length) log.info({ versions: applied }, 'schema migrated');
+    // Users' SQL runs on the reader: read-only and bounded, or the app does not start.
+    const { reader: account, readerLimits } = config.clickhouse;
+    if (account) {
+      const access = await createReaderAccess(clickhouse, config.clickhouse, account, readerLimits);
+      if (!access.created) log.warn({ user: account.user, reason: access.reason }, 'cannot create the read-only user; checking the one the operator made (docs/analytics.md)');
+    }
+    const refusal = await verifyReader(store.reader, readerLimits, account ? `the reader CLICKHOUSE_READER_USER=${account.user}` : 'the embedded reader session');
+    log.info({ refusal }, 'reader is read-only and bounded');
     const retained = await applyRetention(clickhouse, config.clickhouse, config.clickhouse.retention);
     if (retained.length) log.info({ tables: retained, ...config.clickhouse.retention }, 'retention (TTL) changed');
 
-    const db = ident(config.clickhouse.database);
-    const insert: InsertRows = (table, rows) =>
-      clickhouse.insert({ table: `${db}.${ident(table)}`, values: rows as object[], format: 'JSONEachRow' }).then(() => undefined);
+    // Embedded chDB dies with the app, perhaps mid-insert: the minutes each insert touches are journalled (src/store/batch-inserts.ts).
+    const journal = config.clickhouse.url ? undefined : join(config.dataDir, 'insert-journal');
+    const { insert, minutesRolledUpAgain } = await openBatchInserts(store.batches, config.clickhouse.database, journal);
+    if (minutesRolledUpAgain) log.info({ minutes: minutesRolledUpAgain }, 'rolled up again the minutes the last run was inserting when it stopped');
     /** True while the store fails: the ingest is held back, and the windows must not treat that as idleness. */
     const storeHeld = new BehaviorSubject(false);
     /** True until the ingest shows it has read everything the stream holds (Ingest.behind). */
@@ -141,6 +153,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       maxWaitMs: config.batch.maxWaitMs,
       maxBufferedRows: config.batch.maxRows * 4,
       isRowError,
+      findStored: findStoredEvents(clickhouse, config.clickhouse.database),
+      onAlreadyStored: (table, rows) => metrics.alreadyStored.inc({ table }, rows),
       onInserted: (table, rows, ms) => {
         metrics.insertDuration.observe({ table }, ms / 1000);
         metrics.insertRows.observe({ table }, rows);

@@ -58,6 +58,12 @@ export function createMetrics() {
       labelNames: ['table'] as const,
       registers,
     }),
+    alreadyStored: new Counter({
+      name: 'trendmon_store_already_stored_rows_total',
+      help: 'Rows left out of ClickHouse inserts because they were stored already (redelivered or repeated events), by table',
+      labelNames: ['table'] as const,
+      registers,
+    }),
     writerBufferedRows: new Gauge({
       name: 'trendmon_store_buffered_rows',
       help: 'Rows accepted from NATS and not yet stored',

@@ -6,6 +6,13 @@ import { AckPolicy, DeliverPolicy, DiscardPolicy, ReplayPolicy, RetentionPolicy,
 import type { ConsumerConfig, StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 
+/**
+ * Producer retries carrying Nats-Msg-Id are dropped within this window. Retries
+ * come within seconds; the server keeps every id of the window in memory
+ * (~1.5M ids at 50k events/s), so longer would cost memory for nothing.
+ */
+export const DUPLICATE_WINDOW_MS = 30_000;
+
 /** Every event producers publish: `events.search|view|sale[.anything]`. */
 export const EVENTS_STREAM: Partial<StreamConfig> & Pick<StreamConfig, 'name'> = {
   name: 'TRENDMON_EVENTS',
@@ -15,10 +22,7 @@ export const EVENTS_STREAM: Partial<StreamConfig> & Pick<StreamConfig, 'name'> =
   discard: DiscardPolicy.Old,
   // A week of replay for rebuilding state or a new consumer; ClickHouse keeps the history.
   max_age: nanos(7 * 24 * 3_600_000),
-  // Producer retries carrying Nats-Msg-Id are dropped within this window. Retries
-  // come within seconds; the server keeps every id of the window in memory
-  // (~1.5M ids at 50k events/s), so longer would cost memory for nothing.
-  duplicate_window: nanos(30_000),
+  duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   num_replicas: 1,
 };
 

@@ -35,7 +35,7 @@ const LIMITS: Readonly<Record<string, string>> = {
   TOO_SLOW: 'the query would run past the time limit (SQL_MAX_EXECUTION_TIME): narrow the time range or read the rollup_* tables',
   MEMORY_LIMIT_EXCEEDED: 'the query needs more memory than allowed: aggregate less at once or narrow the range',
 };
-const FORBIDDEN = new Set(['READONLY', 'ACCESS_DENIED']);
+const FORBIDDEN = new Set(['READONLY', 'ACCESS_DENIED', 'SETTING_CONSTRAINT_VIOLATION']);
 
 /** ClickHouse's error type (e.g. `SYNTAX_ERROR`), when `err` is a ClickHouse error. */
 function clickHouseType(err: unknown): string | undefined {

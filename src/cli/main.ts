@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, maskSecrets, type Config } from '../config/ind
 import { parseDuration } from '../config/duration.js';
 import type { SqlOutput } from './sql.js';
 import { formatCount } from './progress.js';
+import { exitWhenWritten } from './exit.js';
 
 const USAGE = `usage: trendmon <command> [options]
 
@@ -58,8 +59,8 @@ function onShutdown(handler: () => Promise<void>, graceMs = 20_000): void {
     process.stderr.write(`trendmon: ${signal}: draining (up to ${graceMs / 1000}s)\n`);
     setTimeout(() => process.exit(1), graceMs).unref();
     handler().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exitWhenWritten(0),
+      () => exitWhenWritten(1),
     );
   };
   process.on('SIGINT', shutdown);
@@ -170,26 +171,27 @@ async function main(argv: string[]): Promise<number> {
 
 /** Errors that explain themselves (one line, exit 2); their modules are loaded only when something failed. */
 async function isExplained(err: unknown): Promise<boolean> {
-  const [alerts, nats, store, score, sql, sim] = await Promise.all([
+  const [alerts, nats, store, access, score, sql, sim] = await Promise.all([
     import('../alerts/rules.js'),
     import('../nats/server.js'),
     import('../store/client.js'),
+    import('../store/reader-access.js'),
     import('./score.js'),
     import('./sql.js'),
     import('./simulate.js'),
   ]);
-  const types = [ConfigError, UsageError, alerts.AlertsConfigError, nats.NatsServerNotFoundError, store.EmbeddedClickHouseUnavailableError, score.CsvInputError, sql.SqlError, sim.SpikeArgumentError];
+  const types = [ConfigError, UsageError, alerts.AlertsConfigError, nats.NatsServerNotFoundError, store.EmbeddedClickHouseUnavailableError, access.ReaderAccessError, score.CsvInputError, sql.SqlError, sim.SpikeArgumentError];
   return types.some((type) => err instanceof type);
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) void exitWhenWritten(code);
   },
   async (err: unknown) => {
     const known = await isExplained(err);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
-    process.exit(known ? 2 : 1);
+    void exitWhenWritten(known ? 2 : 1);
   },
 );

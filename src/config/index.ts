@@ -71,6 +71,11 @@ const envSchema = z.object({
   CLICKHOUSE_URL: url(['http:', 'https:']).optional(),
   CLICKHOUSE_USER: z.string().min(1).optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
+  CLICKHOUSE_READER_USER: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain user name (letters, digits, underscore)')
+    .default('trendmon_reader'),
+  CLICKHOUSE_READER_PASSWORD: z.string().min(1).optional(),
   TRENDMON_DB: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier (letters, digits, underscore)')
@@ -146,6 +151,8 @@ export interface Config {
     readonly retention: { readonly rawDays: number; readonly rollupDays: number };
     /** Bounds on /api/sql, `trendmon sql` and the analytics API. */
     readonly readerLimits: { readonly maxRows: number; readonly maxResultBytes: number; readonly maxExecutionSeconds: number };
+    /** With a server: the read-only user those run as (src/store/reader-access.ts). */
+    readonly reader?: { readonly user: string; readonly password: string };
   };
   readonly dataDir: string;
   readonly catalogPath?: string;
@@ -246,6 +253,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.ALERTS_CONFIG !== undefined && !existsSync(e.ALERTS_CONFIG)) problems.push(`ALERTS_CONFIG=${JSON.stringify(e.ALERTS_CONFIG)} no such file (the alert rule file, see docs/alerts.md)`);
   if (e.CLICKHOUSE_CLUSTER !== undefined && e.CLICKHOUSE_URL === undefined) problems.push('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (embedded ClickHouse is a single server)');
+  if (e.CLICKHOUSE_URL !== undefined && e.CLICKHOUSE_READER_PASSWORD === undefined) {
+    problems.push(`CLICKHOUSE_READER_PASSWORD must be set with CLICKHOUSE_URL: user SQL runs as the read-only ClickHouse user ${e.CLICKHOUSE_READER_USER} (CLICKHOUSE_READER_USER)`);
+  }
+  if (e.CLICKHOUSE_READER_USER === (e.CLICKHOUSE_USER ?? 'default')) problems.push(`CLICKHOUSE_READER_USER must differ from CLICKHOUSE_USER (${e.CLICKHOUSE_READER_USER}): the reader is a read-only user of its own`);
   if (e.SQL_MAX_EXECUTION_TIME % 1000 !== 0) problems.push(`SQL_MAX_EXECUTION_TIME must be whole seconds (got ${env.SQL_MAX_EXECUTION_TIME})`);
   if (e.LEASE_TTL < 1_000) problems.push(`LEASE_TTL must be at least 1s (got ${env.LEASE_TTL})`);
   if (e.ALERTMANAGER_RESEND_INTERVAL < 1_000) problems.push(`ALERTMANAGER_RESEND_INTERVAL must be at least 1s (got ${env.ALERTMANAGER_RESEND_INTERVAL})`);
@@ -269,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cluster: e.CLICKHOUSE_CLUSTER,
       retention: { rawDays: e.RAW_TTL_DAYS, rollupDays: e.ROLLUP_TTL_DAYS },
       readerLimits: { maxRows: e.SQL_MAX_ROWS, maxResultBytes: e.SQL_MAX_RESULT_BYTES, maxExecutionSeconds: e.SQL_MAX_EXECUTION_TIME / 1000 },
+      reader: e.CLICKHOUSE_URL && e.CLICKHOUSE_READER_PASSWORD ? { user: e.CLICKHOUSE_READER_USER, password: e.CLICKHOUSE_READER_PASSWORD } : undefined,
     },
     dataDir: resolve(e.DATA_DIR),
     http: {

@@ -28,6 +28,8 @@ export interface ClickHouseOptions {
   readonly dataDir: string;
   /** Limits on the reader; DEFAULT_READER_LIMITS when undefined. */
   readonly readerLimits?: ReaderLimits;
+  /** With a URL: the read-only user SQL from users runs as (src/store/reader-access.ts). */
+  readonly reader?: { readonly user: string; readonly password: string };
 }
 
 /** Limits on analysts' queries (the reader); SQL_MAX_ROWS, SQL_MAX_RESULT_BYTES, SQL_MAX_EXECUTION_TIME. */
@@ -55,35 +57,40 @@ export function readerSettings(limits: ReaderLimits) {
 }
 
 export interface ClickHouse {
-  /** Read-write: migrations, inserts, the app's own queries. */
+  /** Read-write: migrations, the app's own queries. */
   readonly client: ClickHouseClient;
+  /**
+   * Read-write, for the batch writer's inserts only (src/store/batch-inserts.ts):
+   * each carries its batch's deduplication token, and embedded chDB keeps a
+   * setting for the rest of its session, so there it is a session of its own.
+   */
+  readonly batches: ClickHouseClient;
   /** Read-only within the reader limits, for SQL that comes from users and the analytics API. */
   readonly reader: ClickHouseClient;
   close(): Promise<void>;
 }
 
 /**
- * Opens ClickHouse. Embedded chDB turns per-query settings into session
- * `SET`s, so the reader is its own session with the limits and
- * `readonly = 1` set once (after which they cannot be changed); over HTTP
- * the reader sends them with every query, and asks the server to hold the
- * answer until the query has finished, so a limit hit mid-way is an error
- * response rather than a truncated 200.
+ * Opens ClickHouse. Over HTTP the reader logs in as its own user, whose
+ * settings profile pins read-only and the limits (src/store/reader-access.ts),
+ * and asks the server to hold the answer until the query has finished, so a
+ * limit hit mid-way is an error response rather than a truncated 200.
+ * Embedded chDB has no users and turns per-query settings into session
+ * `SET`s, so there the reader is a session of its own with the limits and
+ * `readonly = 1` set once, after which they cannot be changed.
  */
 export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouse> {
-  const limits = readerSettings(options.readerLimits ?? DEFAULT_READER_LIMITS);
   if (options.url) {
+    if (!options.reader) throw new Error('a ClickHouse server needs the reader account (CLICKHOUSE_READER_USER, CLICKHOUSE_READER_PASSWORD)');
     const base = {
       url: options.url,
-      username: options.user ?? 'default',
-      password: options.password ?? '',
       request_timeout: 60_000,
       ...(options.caCertFile ? { tls: { ca_cert: readFileSync(options.caCertFile) } } : {}),
     };
-    const client = createClient({ ...base, clickhouse_settings: { async_insert: 0 } });
-    // readonly=2: read-only, but the request may carry the limits below.
-    const reader = createClient({ ...base, clickhouse_settings: { ...limits, readonly: '2', wait_end_of_query: 1 } });
-    return { client, reader, close: async () => void (await Promise.all([client.close(), reader.close()])) };
+    const client = createClient({ ...base, username: options.user ?? 'default', password: options.password ?? '', clickhouse_settings: { async_insert: 0 } });
+    // Its profile holds the limits and forbids changing settings: the request carries none.
+    const reader = createClient({ ...base, username: options.reader.user, password: options.reader.password, clickhouse_settings: { wait_end_of_query: 1 } });
+    return { client, batches: client, reader, close: async () => void (await Promise.all([client.close(), reader.close()])) };
   }
   let chdb: typeof import('chdb/connection');
   try {
@@ -98,13 +105,14 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   type Connection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
   const open = () => createClient({ connection: chdb.createChdbConnection({ path }) as unknown as Connection });
   const client = open();
-  await client.command({ query: 'SET async_insert = 0' });
+  const batches = open();
+  for (const session of [client, batches]) await session.command({ query: 'SET async_insert = 0' });
   const reader = open();
-  for (const [name, value] of Object.entries(limits)) {
+  for (const [name, value] of Object.entries(readerSettings(options.readerLimits ?? DEFAULT_READER_LIMITS))) {
     await reader.command({ query: `SET ${name} = '${String(value)}'` });
   }
   await reader.command({ query: 'SET readonly = 1' });
-  return { client, reader, close: async () => void (await Promise.all([reader.close(), client.close()])) };
+  return { client, batches, reader, close: async () => void (await Promise.all([reader.close(), batches.close(), client.close()])) };
 }
 
 /** Quotes an identifier (database or table name) for ClickHouse SQL. */

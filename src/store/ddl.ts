@@ -134,6 +134,11 @@ export class Ddl {
     return `ALTER TABLE ${sharded ? this.local(name) : this.table(name)}${this.onCluster} ${clause}`;
   }
 
+  /** A lightweight delete where a table's rows are stored (every shard on a cluster). */
+  deleteWhere(name: string, where: string): string {
+    return `DELETE FROM ${this.local(name)}${this.onCluster} WHERE ${where}`;
+  }
+
   truncate(name: string): string {
     return `TRUNCATE TABLE IF EXISTS ${this.local(name)}${this.onCluster}`;
   }

@@ -4,10 +4,12 @@
  * answer "how much, per minute, per key" over months without scanning raw
  * rows.
  *
- * Counts are sums over stored rows: cheap to keep and to read over a month.
- * A redelivered event that was stored twice therefore counts twice here
- * (the raw tables collapse it; docs/analytics.md, "Exactness", and its Q10
- * measure the difference). Distinct shoppers and sessions are uniq states.
+ * Counts are sums over stored rows: cheap to keep and to read over a month,
+ * and exact because the views see each event once: a redelivered or repeated
+ * event is looked up before it is stored (src/store/stored-events.ts), and
+ * each insert is applied once however it ends (src/store/batch-inserts.ts).
+ * docs/analytics.md, "Exactness", and its Q10 compare them with the raw
+ * tables. Distinct shoppers and sessions are uniq states.
  *
  * Category and attribute come from the `catalog` table, joined in the view
  * when the event is stored: a row is attributed to the item's category at
@@ -87,8 +89,10 @@ export const ROLLUPS: Readonly<Record<RollupDimension, Rollup>> = {
   },
 };
 
+const EVENTS_COMMENT = 'events, each event id once (docs/analytics.md, Exactness): sum(events)';
+
 const MEASURE_COLUMNS = `
-        events SimpleAggregateFunction(sum, UInt64) COMMENT 'events stored: sum(events); a redelivery stored twice counts twice (docs/analytics.md, Exactness)',
+        events SimpleAggregateFunction(sum, UInt64) COMMENT ${literal(EVENTS_COMMENT)},
         units SimpleAggregateFunction(sum, UInt64) COMMENT 'units sold, sales only: sum(units)',
         revenue SimpleAggregateFunction(sum, Float64) COMMENT 'qty x price (else the catalog price at ingest, else 0), sales only: sum(revenue)',
         users AggregateFunction(uniq, String) COMMENT 'distinct known shoppers: uniqMerge(users)',
@@ -149,8 +153,8 @@ function catalogJoin(rollup: Rollup, kind: EventKind): CatalogJoin {
   return kind === 'sale' ? 'price' : 'none';
 }
 
-/** The rollup rows for raw rows `source` (a table, or a table with FINAL). */
-function feedSelect(ddl: Ddl, rollup: Rollup, kind: EventKind, source: string): { select: string; columns: string[] } {
+/** The rollup rows for raw rows `source` (a table, or a table with FINAL), those matching `where` when given. */
+function feedSelect(ddl: Ddl, rollup: Rollup, kind: EventKind, source: string, where?: string): { select: string; columns: string[] } {
   const outputs: [string, string][] = [
     ['minute', 'toStartOfMinute(e.ts)'],
     ['kind', literal(kind)],
@@ -171,12 +175,29 @@ function feedSelect(ddl: Ddl, rollup: Rollup, kind: EventKind, source: string): 
     columns: outputs.map(([name]) => name),
     select:
       `SELECT ${outputs.map(([name, expr]) => `${expr} AS ${name}`).join(', ')}\n        ` +
-      `FROM ${source}${join}\n        GROUP BY ${groupBy.join(', ')}`,
+      `FROM ${source}${join}${where ? `\n        WHERE ${where}` : ''}\n        GROUP BY ${groupBy.join(', ')}`,
   };
 }
 
 function viewName(rollup: Rollup, kind: EventKind): string {
   return `mv_${rollup.table}_from_${kind}`;
+}
+
+/**
+ * Blocks whose insert_deduplication_token each table remembers: a batch
+ * retried with its token is applied once (src/store/batch-inserts.ts). A few
+ * minutes of inserts at full rate; only a retry needs to find its token in it.
+ */
+const DEDUPLICATION_WINDOW = 10_000;
+
+/**
+ * Gives the raw event tables and the rollups their deduplication window on
+ * one server (Replicated tables on a cluster keep one by default).
+ */
+export function deduplicationStatements(ddl: Ddl): string[] {
+  if (ddl.clustered) return [];
+  const tables = [...Object.values(TABLE_OF_KIND), ...Object.values(ROLLUPS).map((rollup) => rollup.table)];
+  return tables.map((table) => ddl.alter(table, `MODIFY SETTING non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`));
 }
 
 /** Rollup tables, then the views that feed them. */
@@ -199,6 +220,22 @@ export function rollupStatements(ddl: Ddl): string[] {
 }
 
 /**
+ * The `events` column's comment on databases made before schema version 6,
+ * whose comment said a redelivery counted twice: on the rollups (and their
+ * Distributed tables on a cluster) and on the views that feed them.
+ */
+export function eventsCommentStatements(ddl: Ddl): string[] {
+  const clause = `COMMENT COLUMN events ${literal(EVENTS_COMMENT)}`;
+  const statements: string[] = [];
+  for (const rollup of Object.values(ROLLUPS)) {
+    statements.push(ddl.alter(rollup.table, clause));
+    if (ddl.clustered) statements.push(ddl.alter(rollup.table, clause, false));
+    for (const kind of rollup.kinds) statements.push(ddl.alter(viewName(rollup, kind), clause, false));
+  }
+  return statements;
+}
+
+/**
  * Fills the rollups from the raw rows already stored (views only see new
  * inserts), reading the raw tables with FINAL so history holds no
  * duplicates. Emptying each rollup first makes a re-run after a crash give
@@ -210,7 +247,34 @@ export function backfillStatements(ddl: Ddl): string[] {
     statements.push(ddl.truncate(rollup.table));
     for (const kind of rollup.kinds) {
       const { select, columns: names } = feedSelect(ddl, rollup, kind, `${ddl.table(TABLE_OF_KIND[kind])} AS e FINAL`);
-      statements.push(`INSERT INTO ${ddl.table(rollup.table)} (${names.join(', ')})\n        ${select}`);
+      // Not deduplicated as a retried insert would be: its blocks are new data, even when a re-run repeats them.
+      statements.push(`INSERT INTO ${ddl.table(rollup.table)} (${names.join(', ')}) SETTINGS insert_deduplicate = 0\n        ${select}`);
+    }
+  }
+  return statements;
+}
+
+/** Minutes rolled up again per statement, so that a statement stays well under ClickHouse's query size limit. */
+const MINUTES_PER_STATEMENT = 1_000;
+
+/**
+ * Rolls the `kind` events of `minutes` (epoch seconds of minute starts) up
+ * again from the raw table with FINAL, in every rollup that counts them:
+ * their rows are deleted, then computed afresh. For minutes an interrupted
+ * insert may have rolled up in part (src/store/batch-inserts.ts); nothing may
+ * insert `kind` events meanwhile.
+ */
+export function rollUpAgainStatements(ddl: Ddl, kind: EventKind, minutes: readonly number[]): string[] {
+  const statements: string[] = [];
+  for (let from = 0; from < minutes.length; from += MINUTES_PER_STATEMENT) {
+    const chunk = minutes.slice(from, from + MINUTES_PER_STATEMENT);
+    const list = chunk.map((minute) => String(Math.trunc(minute))).join(', ');
+    for (const rollup of Object.values(ROLLUPS)) {
+      if (!rollup.kinds.includes(kind)) continue;
+      statements.push(ddl.deleteWhere(rollup.table, `kind = ${literal(kind)} AND toUnixTimestamp(minute) IN (${list})`));
+      const where = `e.ts >= toDateTime(${Math.min(...chunk)}, 'UTC') AND e.ts < toDateTime(${Math.max(...chunk) + 60}, 'UTC') AND toUnixTimestamp(toStartOfMinute(e.ts)) IN (${list})`;
+      const { select, columns: names } = feedSelect(ddl, rollup, kind, `${ddl.table(TABLE_OF_KIND[kind])} AS e FINAL`, where);
+      statements.push(`INSERT INTO ${ddl.table(rollup.table)} (${names.join(', ')}) SETTINGS insert_deduplicate = 0\n        ${select}`);
     }
   }
   return statements;

@@ -7,15 +7,16 @@
  *
  * Raw event tables are ReplacingMergeTree ordered by (key, ts, id): a
  * redelivered event is the same row and merges away; exact counts read
- * them with FINAL (see README, "Exact counts"). docs/analytics.md describes
- * every table for analysts.
+ * them with FINAL (see README, "Exact counts"). The writer stores such a
+ * row only once anyway (src/store/stored-events.ts), so that the rollups'
+ * views count it once. docs/analytics.md describes every table for analysts.
  *
  * Statements come from src/store/ddl.ts: the single-server form or, with a
  * cluster, the ON CLUSTER / Replicated / Distributed form.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Ddl, literal, type SchemaTarget, type TableSpec, type ViewSpec } from './ddl.js';
-import { backfillStatements, rollupStatements } from './rollups.js';
+import { backfillStatements, deduplicationStatements, eventsCommentStatements, rollupStatements } from './rollups.js';
 
 export interface Migration {
   readonly version: number;
@@ -219,6 +220,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    description: 'rollups rebuilt from the raw tables (FINAL) so events stored twice count once; deduplication windows for batch tokens',
+    // From this version the writer stores each event once (src/store/stored-events.ts, batch-inserts.ts):
+    // rolling the history up again removes the redeliveries that earlier versions counted twice.
+    statements: (ddl) => [...eventsCommentStatements(ddl), ...backfillStatements(ddl), ...deduplicationStatements(ddl)],
+  },
+  {
+    version: 7,
     description: 'spikes fall as well as rise: a direction column, and spike_periods shows it',
     statements: (ddl) => {
       const onSpikes = (clause: string) => [ddl.alter('spikes', clause), ...(ddl.clustered ? [ddl.alter('spikes', clause, false)] : [])];
@@ -235,7 +243,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** The spike_periods view, one row per spike; with its direction from migration 6 on. */
+/** The spike_periods view, one row per spike; with its direction from migration 7 on. */
 function spikePeriods(ddl: Ddl, withDirection: boolean): ViewSpec {
   return {
     name: 'spike_periods',

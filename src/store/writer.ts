@@ -10,6 +10,12 @@
  *   succeeds or the writer is closed.
  * - `onStored` callbacks (the JetStream acks) run only after the row's batch
  *   is stored.
+ * - Rows that may be stored already (`add(..., mayBeStored)`: redelivered or
+ *   repeated events) are looked up with `findStored` before their batch is
+ *   first inserted, and those found are left out, so the store's
+ *   materialized views see every row once. Batches without such rows cost
+ *   no lookup. A retry inserts the same rows with the same token: the
+ *   insert may have been stored in full or in part before it failed.
  * - Poison rows: when the store rejects a batch for a reason tied to its
  *   data (`isRowError`), the batch is bisected until the bad rows stand
  *   alone; each is then given up with its error (`onStored(error)`) instead
@@ -19,21 +25,39 @@
  *   the consumer stops pulling while the store is slow or down.
  */
 
-export type InsertRows = (table: string, rows: readonly object[]) => Promise<void>;
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Inserts rows into `table`. `token` names the batch: a retry of the same
+ * batch carries the same token, so the store can apply it once
+ * (src/store/batch-inserts.ts).
+ */
+export type InsertRows = (table: string, rows: readonly object[], token: string) => Promise<void>;
 
 /** Called once per row: without an argument when stored, with the error when the store refused that row for good. */
 export type OnStored = (rejected?: unknown) => void;
+
+/**
+ * Which of `rows` need not be inserted: among the `suspects` (indices of
+ * rows that may be stored already), those the store holds and those that
+ * repeat an earlier row of the same batch.
+ */
+export type FindStored = (table: string, rows: readonly object[], suspects: readonly number[]) => Promise<ReadonlySet<number>>;
 
 export interface BatchWriterOptions {
   readonly insert: InsertRows;
   /** True for errors caused by the rows themselves (retrying cannot help). */
   readonly isRowError?: (error: unknown) => boolean;
+  /** Without it, rows that may be stored are inserted again. */
+  readonly findStored?: FindStored;
   readonly maxRows: number;
   readonly maxWaitMs: number;
   readonly maxBufferedRows: number;
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
   readonly onInserted?: (table: string, rows: number, elapsedMs: number) => void;
+  /** Rows of an inserted batch left out because they were stored already. */
+  readonly onAlreadyStored?: (table: string, rows: number) => void;
   readonly onRetry?: (table: string, error: unknown, attempt: number, delayMs: number) => void;
   /** Called when the store starts failing (true) and when it recovers (false). */
   readonly onFailingChange?: (failing: boolean) => void;
@@ -43,6 +67,10 @@ interface Batch {
   readonly rows: object[];
   /** Aligned with rows. */
   readonly onStored: (OnStored | undefined)[];
+  /** Aligned with rows: true for a row to look up before inserting it. */
+  readonly mayBeStored: boolean[];
+  /** Set at the first attempt: the rows to insert, and the token every attempt carries. */
+  insert?: { readonly rows: readonly object[]; readonly token: string };
 }
 
 interface TableQueue {
@@ -88,16 +116,18 @@ export class BatchWriter {
     return this.lastError;
   }
 
-  add(table: string, row: object, onStored?: OnStored): void {
+  /** Buffers `row`; `mayBeStored` when it may be stored already (see FindStored). */
+  add(table: string, row: object, onStored?: OnStored, mayBeStored = false): void {
     if (this.closed) throw new WriterClosedError();
     let queue = this.tables.get(table);
     if (!queue) this.tables.set(table, (queue = { sealed: [], inserting: false }));
     if (!queue.open) {
-      queue.open = { rows: [], onStored: [] };
+      queue.open = { rows: [], onStored: [], mayBeStored: [] };
       queue.timer = setTimeout(() => this.seal(table), this.options.maxWaitMs);
     }
     queue.open.rows.push(row);
     queue.open.onStored.push(onStored);
+    queue.open.mayBeStored.push(mayBeStored);
     this.bufferedRows++;
     if (queue.open.rows.length >= this.options.maxRows) this.seal(table);
   }
@@ -153,12 +183,13 @@ export class BatchWriter {
     const first = queue.sealed.shift();
     let following = queue.sealed[0];
     if (!first || !following || first.rows.length + following.rows.length > this.options.maxRows) return first;
-    const joined: Batch = { rows: [...first.rows], onStored: [...first.onStored] };
+    const joined: Batch = { rows: [...first.rows], onStored: [...first.onStored], mayBeStored: [...first.mayBeStored] };
     while (following && joined.rows.length + following.rows.length <= this.options.maxRows) {
       queue.sealed.shift();
       for (let i = 0; i < following.rows.length; i++) {
         joined.rows.push(following.rows[i]!);
         joined.onStored.push(following.onStored[i]);
+        joined.mayBeStored.push(following.mayBeStored[i]!);
       }
       following = queue.sealed[0];
     }
@@ -167,7 +198,7 @@ export class BatchWriter {
 
   /** Stores a batch, bisecting around poison rows; false if the writer closed first. */
   private async store(table: string, batch: Batch): Promise<boolean> {
-    const result = await this.insertWithRetry(table, batch.rows);
+    const result = await this.insertWithRetry(table, batch);
     if (result === 'closed') return false;
     if (result === 'stored') {
       for (const onStored of batch.onStored) onStored?.();
@@ -178,19 +209,26 @@ export class BatchWriter {
       return true;
     }
     const half = Math.ceil(batch.rows.length / 2);
-    const left = { rows: batch.rows.slice(0, half), onStored: batch.onStored.slice(0, half) };
-    const right = { rows: batch.rows.slice(half), onStored: batch.onStored.slice(half) };
+    const part = (from: number, to?: number): Batch => ({
+      rows: batch.rows.slice(from, to),
+      onStored: batch.onStored.slice(from, to),
+      mayBeStored: batch.mayBeStored.slice(from, to),
+    });
+    const [left, right] = [part(0, half), part(half)];
     return (await this.store(table, left)) && (await this.store(table, right));
   }
 
   /** Retries transient failures with capped exponential back-off and full jitter. */
-  private async insertWithRetry(table: string, rows: readonly object[]): Promise<'stored' | 'closed' | { rowError: unknown }> {
+  private async insertWithRetry(table: string, batch: Batch): Promise<'stored' | 'closed' | { rowError: unknown }> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        await this.options.insert(table, rows);
+        batch.insert ??= { rows: await this.notStored(table, batch), token: randomUUID() };
+        const { rows, token } = batch.insert;
+        if (rows.length > 0) await this.options.insert(table, rows, token);
         this.setFailure(undefined);
         this.options.onInserted?.(table, rows.length, performance.now() - started);
+        if (rows.length < batch.rows.length) this.options.onAlreadyStored?.(table, batch.rows.length - rows.length);
         return 'stored';
       } catch (error) {
         if (this.options.isRowError?.(error)) return { rowError: error };
@@ -203,6 +241,15 @@ export class BatchWriter {
         if (this.closed) return 'closed';
       }
     }
+  }
+
+  /** The batch's rows less those `findStored` finds stored already. */
+  private async notStored(table: string, batch: Batch): Promise<readonly object[]> {
+    const suspects: number[] = [];
+    for (let i = 0; i < batch.mayBeStored.length; i++) if (batch.mayBeStored[i]) suspects.push(i);
+    if (suspects.length === 0 || !this.options.findStored) return batch.rows;
+    const stored = await this.options.findStored(table, batch.rows, suspects);
+    return stored.size === 0 ? batch.rows : batch.rows.filter((_, i) => !stored.has(i));
   }
 
   private setFailure(error: unknown): void {

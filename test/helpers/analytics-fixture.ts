@@ -13,7 +13,7 @@
  * redelivered view, spikes of other dimensions and dead letters.
  */
 import type { CatalogItem, TrendEvent } from '../../src/domain.js';
-import { catalogRow, eventRow, spikeRow, TABLE_OF_KIND, type DeadLetterRow, type SpikeRow } from '../../src/store/rows.js';
+import { catalogRow, eventRow, spikeRow, TABLE_OF_KIND, type DeadLetterRow, type SaleRow, type SpikeRow } from '../../src/store/rows.js';
 import type { Dimension, Spike } from '../../src/domain.js';
 
 export const CATALOG: readonly CatalogItem[] = [
@@ -162,7 +162,21 @@ export function historyBeforeRollups(): Rows {
   return h.rows;
 }
 
-/** Stored after the migration: the materialized views must roll them up as they arrive. */
+/**
+ * A sale an earlier release stored twice after its rollups existed (schema
+ * versions 3 to 5 counted it twice there): a copy of SKU-A's first 2-unit
+ * sale at 12:05 on 2025-06-11, as a redelivery after a crash stored it.
+ */
+export function storedTwiceBeforeVersion6(before: Rows): Rows {
+  const sale = (before.get('events_sale') as SaleRow[]).find((row) => row.sku === 'SKU-A' && row.qty === 2)!;
+  return new Map([['events_sale', [{ ...sale, received_at: sale.received_at + 60_000 }]]]);
+}
+
+/**
+ * Stored after the upgrade: the materialized views must roll them up as they
+ * arrive. The second part is a view delivered again, which the app stores
+ * through its writer as possibly stored already.
+ */
 export function historyAfterRollups(): Rows[] {
   const h = new History();
   // Q3: apac views by attribute, April against May; eu-west must not count.

@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { expect } from 'vitest';
 import { eventually, type TestApp } from './app.js';
 import type { FaultWorkload } from './events.js';
+import { expectRollupsMatchRaw, rollupsAgainstRaw } from './rollup-truth.js';
 
 /** `trendmon_events_ingested_total` summed over kinds, read from /metrics. */
 export async function ingestedTotal(url: string): Promise<number> {
@@ -19,12 +20,15 @@ export interface ExactlyOnceFigures {
   readonly sku: string;
   readonly windowCount: number;
   readonly trueCount: number;
+  /** Events in the region rollup (every event once), for the log. */
+  readonly rolledUp: number;
 }
 
 /**
  * Waits until the durable consumer has nothing pending, then checks:
  * distinct stored ids == distinct valid ids published, dead letters ==
- * invalid published, and the live sku window counts == the true counts.
+ * invalid published, every rollup's sums == the raw tables' with FINAL, and
+ * the live sku window counts == the true counts.
  */
 export async function expectExactlyOnce(nc: NatsConnection, app: TestApp, workload: FaultWorkload): Promise<ExactlyOnceFigures> {
   // Right after a NATS restart JetStream may still be recovering its streams.
@@ -43,6 +47,9 @@ export async function expectExactlyOnce(nc: NatsConnection, app: TestApp, worklo
   expect(Number(row!.ids)).toBe(workload.distinctValidIds);
   expect(Number(row!.rows)).toBe(workload.distinctValidIds);
   expect(Number(row!.dead)).toBe(workload.invalid);
+  const rollups = await rollupsAgainstRaw((query) => app.sql(query));
+  expectRollupsMatchRaw(rollups);
+  const rolledUp = rollups.filter((c) => c.rollup === 'rollup_region_minute').reduce((sum, c) => sum + c.rollup_events, 0);
 
   // Every event sits inside one 10-minute window; check a window that closed
   // after the drain and ends after the newest event.
@@ -62,5 +69,5 @@ export async function expectExactlyOnce(nc: NatsConnection, app: TestApp, worklo
   );
   for (const r of results) expect({ sku: r.sku, count: r.windowCount }).toEqual({ sku: r.sku, count: r.trueCount });
   const sample = results[0]!;
-  return { storedIds: Number(row!.ids), deadLetters: Number(row!.dead), ...sample };
+  return { storedIds: Number(row!.ids), deadLetters: Number(row!.dead), rolledUp, ...sample };
 }

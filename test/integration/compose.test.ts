@@ -71,6 +71,7 @@ describe('docker-compose.yml', () => {
     expect(env.CLICKHOUSE_PASSWORD).toBe(interpolate(clickhouse.environment!.CLICKHOUSE_PASSWORD!));
     expect(env.CLICKHOUSE_USER).toBe(clickhouse.environment!.CLICKHOUSE_USER);
     expect(loadConfig(env).simulate).toBe(false);
+    expect(loadConfig(env).clickhouse.reader).toEqual({ user: 'trendmon_reader', password: 'trendmon-reader' });
     expect(loadConfig(appEnvironment({ SIMULATE: '1' })).simulate).toBe(true);
   });
 

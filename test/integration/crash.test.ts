@@ -48,10 +48,13 @@ describe('crash: kill -9 mid-stream, then restart', () => {
 
     app = await spawnTestApp(nats.url, ENV, dataDir);
     const figures = await expectExactlyOnce(nc, app, workload);
+    // The minutes the killed run was inserting, rolled up again at the restart (src/store/batch-inserts.ts).
+    const rolledUpAgain = /"minutes":(\d+),"msg":"rolled up again/.exec(app.output())?.[1] ?? '0';
     console.log(
       `crash: published ${workload.messages.length} (${workload.distinctValidIds} distinct valid, ${workload.duplicates} duplicates, ` +
         `${workload.invalid} invalid); stored before kill ${storedBeforeCrash}, unacked at kill ${unackedAtCrash}; ` +
-        `after restart: ${figures.storedIds} distinct ids stored, ${figures.deadLetters} dead letters, ` +
+        `after restart (${rolledUpAgain} minutes rolled up again): ${figures.storedIds} distinct ids stored, ${figures.rolledUp} events in the rollups, ` +
+        `${figures.deadLetters} dead letters, ` +
         `window count for ${figures.sku} ${figures.windowCount} (true ${figures.trueCount})`,
     );
   });

@@ -42,7 +42,7 @@ describe('NATS outage: nats-server restarted mid-stream', () => {
     const figures = await expectExactlyOnce(nc, app, workload);
     console.log(
       `nats outage: published ${workload.messages.length} (${workload.distinctValidIds} distinct valid, ${workload.duplicates} duplicates, ` +
-        `${workload.invalid} invalid); stored before kill ${before}; after restart ${figures.storedIds} ids stored, ` +
+        `${workload.invalid} invalid); stored before kill ${before}; after restart ${figures.storedIds} ids stored (${figures.rolledUp} in the rollups), ` +
         `${figures.deadLetters} dead letters, window ${figures.sku}=${figures.windowCount} (true ${figures.trueCount})`,
     );
   });

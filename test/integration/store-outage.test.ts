@@ -15,12 +15,12 @@ import { startTestNats, type TestNats } from '../helpers/nats.js';
 class FlakyStore {
   down = false;
   refused = 0;
-  readonly intercept = (insert: InsertRows): InsertRows => async (table, rows) => {
+  readonly intercept = (insert: InsertRows): InsertRows => async (table, rows, token) => {
     if (this.down) {
       this.refused++;
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
     }
-    return insert(table, rows);
+    return insert(table, rows, token);
   };
 }
 
@@ -87,7 +87,7 @@ describe('store outage: ClickHouse down for 30 s under load', () => {
     console.log(
       `store outage: published ${workload.messages.length} (${workload.distinctValidIds} distinct valid, ${workload.duplicates} duplicates, ` +
         `${workload.invalid} invalid); inserts refused ${store.refused}; max unacked ${maxAckPending}, max buffered rows ${maxBuffered}, ` +
-        `heap growth during outage ${(heapGrowth / 1e6).toFixed(1)} MB; after recovery ${figures.storedIds} ids stored, ` +
+        `heap growth during outage ${(heapGrowth / 1e6).toFixed(1)} MB; after recovery ${figures.storedIds} ids stored (${figures.rolledUp} in the rollups), ` +
         `${figures.deadLetters} dead letters, window ${figures.sku}=${figures.windowCount} (true ${figures.trueCount})`,
     );
   });

@@ -18,7 +18,13 @@ describe('config', () => {
   });
 
   it('reads durations and URLs', () => {
-    const config = loadConfig({ WINDOW: '1m', SLIDE: '500ms', NATS_URL: 'nats://a:4222,nats://b:4222', CLICKHOUSE_URL: 'http://ch:8123' });
+    const config = loadConfig({
+      WINDOW: '1m',
+      SLIDE: '500ms',
+      NATS_URL: 'nats://a:4222,nats://b:4222',
+      CLICKHOUSE_URL: 'http://ch:8123',
+      CLICKHOUSE_READER_PASSWORD: 'reader-password',
+    });
     expect(config.windows.sizeMs).toBe(60_000);
     expect(config.windows.slideMs).toBe(500);
     expect(config.nats.url).toBe('nats://a:4222,nats://b:4222');
@@ -63,11 +69,12 @@ describe('config', () => {
           NATS_TOKEN: 'nats-token-secret',
           CLICKHOUSE_PASSWORD: 'ch-secret',
           CLICKHOUSE_URL: 'https://user:url-secret@ch.example.com:8443',
+          CLICKHOUSE_READER_PASSWORD: 'reader-secret',
           ALERT_WEBHOOK_SECRET: 'hook-secret-0123456789',
         }),
       ),
     );
-    for (const secret of ['admin-secret', 'view-secret', 'nats-secret', 'nats-token-secret', 'ch-secret', 'url-secret', 'hook-secret']) {
+    for (const secret of ['admin-secret', 'view-secret', 'nats-secret', 'nats-token-secret', 'ch-secret', 'url-secret', 'reader-secret', 'hook-secret']) {
       expect(shown).not.toContain(secret);
     }
     expect(shown).toContain('https://****@ch.example.com:8443');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ddl, literal } from '../../src/store/ddl.js';
 import { ttlDays, ttlStatement, RETAINED } from '../../src/store/retention.js';
-import { ROLLUPS } from '../../src/store/rollups.js';
+import { ROLLUPS, rollUpAgainStatements } from '../../src/store/rollups.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
 
 const statements = (ddl: Ddl) => MIGRATIONS.flatMap((m) => m.statements(ddl));
@@ -29,6 +29,32 @@ describe('schema DDL on one server', () => {
         expect(view).toContain(`FROM \`trendmon\`.\`events_${kind}\` AS e`);
       }
     }
+  });
+});
+
+describe('schema version 6 and rolling minutes up again (one server)', () => {
+  const ddl = new Ddl({ database: 'trendmon' });
+
+  it('rebuilds the rollups, then gives the raw tables and rollups a deduplication window for insert tokens', () => {
+    const v6 = MIGRATIONS.find((m) => m.version === 6)!.statements(ddl);
+    const windows = v6.filter((s) => s.endsWith('MODIFY SETTING non_replicated_deduplication_window = 10000'));
+    expect(windows.map((s) => /`trendmon`\.`(\w+)`/.exec(s)![1]).sort()).toEqual(
+      ['events_sale', 'events_search', 'events_view', ...Object.values(ROLLUPS).map((r) => r.table)].sort(),
+    );
+    // A re-run of the rebuild after a crash is new data, not a retry to deduplicate.
+    const lastInsert = v6.findLastIndex((s) => s.startsWith('INSERT INTO'));
+    expect(lastInsert).toBeLessThan(v6.indexOf(windows[0]!));
+    expect(v6.filter((s) => s.startsWith('INSERT INTO')).every((s) => s.includes(') SETTINGS insert_deduplicate = 0\n'))).toBe(true);
+  });
+
+  it('rolls the minutes of one kind up again in every rollup that counts it, 1,000 minutes a statement', () => {
+    const minutes = Array.from({ length: 1_500 }, (_, i) => 1_749_556_800 + i * 60);
+    const statements = rollUpAgainStatements(ddl, 'search', minutes);
+    // query and region count searches: a delete and an insert each, for two chunks.
+    expect(statements).toHaveLength(8);
+    expect(statements[0]).toMatch(/^DELETE FROM `trendmon`\.`rollup_query_minute` WHERE kind = 'search' AND toUnixTimestamp\(minute\) IN \(1749556800, /);
+    expect(statements[1]).toContain('FROM `trendmon`.`events_search` AS e FINAL\n        WHERE e.ts >= toDateTime(1749556800, \'UTC\') AND e.ts < toDateTime(1749616800, \'UTC\')');
+    expect(statements[4]).toMatch(/IN \(1749616800, /);
   });
 });
 
@@ -71,6 +97,16 @@ describe('schema DDL on a cluster (CLICKHOUSE_CLUSTER)', () => {
     expect(all).toContain('TRUNCATE TABLE IF EXISTS `trendmon`.`rollup_sku_minute_local` ON CLUSTER `analytics`');
     const backfill = all.find((s) => s.startsWith('INSERT INTO `trendmon`.`rollup_sku_minute` (') && s.includes('events_view'))!;
     expect(backfill).toContain('FROM `trendmon`.`events_view` AS e FINAL');
+  });
+
+  it('rebuilds the rollups at version 6, commenting their events column on shards, Distributed tables and views', () => {
+    const v6 = MIGRATIONS.find((m) => m.version === 6)!.statements(ddl);
+    const comment = "COMMENT COLUMN events 'events, each event id once (docs/analytics.md, Exactness): sum(events)'";
+    expect(v6).toContain(`ALTER TABLE \`trendmon\`.\`rollup_sku_minute_local\` ON CLUSTER \`analytics\` ${comment}`);
+    expect(v6).toContain(`ALTER TABLE \`trendmon\`.\`rollup_sku_minute\` ON CLUSTER \`analytics\` ${comment}`);
+    expect(v6).toContain(`ALTER TABLE \`trendmon\`.\`mv_rollup_sku_minute_from_sale\` ON CLUSTER \`analytics\` ${comment}`);
+    expect(v6).toContain('TRUNCATE TABLE IF EXISTS `trendmon`.`rollup_region_minute_local` ON CLUSTER `analytics`');
+    expect(v6.filter((s) => s.startsWith('INSERT INTO `trendmon`.`rollup_region_minute` ('))).toHaveLength(3);
   });
 
   it('sets TTLs on the shards', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchWriter } from '../../src/store/writer.js';
+import { BatchWriter, type FindStored } from '../../src/store/writer.js';
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -101,6 +101,74 @@ describe('BatchWriter', () => {
     expect(inserted).toEqual([0, 1, 2, 3]);
     expect(retries).toEqual([1, 2, 3]);
     expect(transitions).toEqual([true, false]);
+  });
+
+  it('looks up only rows that may be stored, leaves the stored ones out of the insert and acks them', async () => {
+    const store = new Set(['a', 'b']); // stored by an earlier run
+    const inserted: string[][] = [];
+    const lookups: string[][] = [];
+    const findStored: FindStored = async (_table, rows, suspects) => {
+      const ids = suspects.map((i) => (rows[i] as { id: string }).id);
+      lookups.push(ids);
+      return new Set(suspects.filter((i) => store.has((rows[i] as { id: string }).id)));
+    };
+    const alreadyStored: number[] = [];
+    const writer = new BatchWriter({
+      insert: async (_table, rows) => {
+        const ids = rows.map((r) => (r as { id: string }).id);
+        ids.forEach((id) => store.add(id));
+        inserted.push(ids);
+      },
+      findStored,
+      onAlreadyStored: (_table, rows) => alreadyStored.push(rows),
+      maxRows: 10,
+      maxWaitMs: 10_000,
+      maxBufferedRows: 100,
+    });
+    const acked: string[] = [];
+    const add = (id: string, mayBeStored: boolean) => writer.add('t', { id }, () => acked.push(id), mayBeStored);
+    add('x', false);
+    add('y', false);
+    await writer.flush();
+    add('a', true);
+    add('z', false);
+    add('b', true);
+    add('w', true);
+    await writer.flush();
+    // The first batch had no suspect: no lookup. The second looked up its three suspects only.
+    expect(lookups).toEqual([['a', 'b', 'w']]);
+    expect(inserted).toEqual([['x', 'y'], ['z', 'w']]);
+    expect(acked).toEqual(['x', 'y', 'a', 'z', 'b', 'w']);
+    expect(alreadyStored).toEqual([2]);
+  });
+
+  it('retries a failed batch with the same rows and token, and looks its suspects up only once', async () => {
+    const attempts: { ids: string[]; token: string }[] = [];
+    let lookups = 0;
+    const writer = new BatchWriter({
+      insert: async (_table, rows, token) => {
+        attempts.push({ ids: rows.map((r) => (r as { id: string }).id), token });
+        if (attempts.length === 1) throw new Error('socket hang up'); // stored or not: the token decides
+      },
+      findStored: async (_table, _rows, suspects) => {
+        lookups++;
+        return new Set(suspects.slice(0, 1));
+      },
+      maxRows: 10,
+      maxWaitMs: 10_000,
+      maxBufferedRows: 100,
+      retryInitialMs: 1,
+    });
+    const acked: string[] = [];
+    for (const id of ['p', 'q', 'r']) writer.add('t', { id }, () => acked.push(id), id !== 'r');
+    await writer.flush();
+    writer.add('t', { id: 's' }, () => acked.push('s'));
+    await writer.flush();
+    expect(lookups).toBe(1);
+    expect(attempts.map((a) => a.ids)).toEqual([['q', 'r'], ['q', 'r'], ['s']]);
+    expect(attempts[1]!.token).toBe(attempts[0]!.token);
+    expect(attempts[2]!.token).not.toBe(attempts[0]!.token);
+    expect(acked).toEqual(['p', 'q', 'r', 's']);
   });
 
   it('keeps tables apart and refuses rows after close', async () => {
