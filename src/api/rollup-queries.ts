@@ -121,16 +121,17 @@ export function spikesQuery(database: string, request: SpikesRequest): BuiltQuer
           toUnixTimestamp64Milli(last_update) AS updated_at,
           peak_score, peak_volume
         FROM (
-          SELECT spike_id, dimension, key, any(direction) AS direction, argMax(status, updated_at) AS status,
-            min(started_at) AS first_start, max(ended_at) AS last_end, max(updated_at) AS last_update,
-            if(direction = 'falling', min(peak_score), max(peak_score)) AS peak_score,
-            if(direction = 'falling', min(peak_volume), max(peak_volume)) AS peak_volume
-          FROM ${ident(database)}.spikes
-          WHERE updated_at >= fromUnixTimestamp64Milli({from:Int64})
-            AND started_at < fromUnixTimestamp64Milli({to:Int64})
-            AND ({dimension:String} = '' OR dimension = {dimension:String})
-            AND ({key:String} = '' OR key = {key:String})
-          GROUP BY spike_id, dimension, key
+          SELECT s.spike_id AS spike_id, s.dimension AS dimension, s.key AS key, any(s.direction) AS direction,
+            argMax(s.status, s.updated_at) AS status,
+            min(s.started_at) AS first_start, max(s.ended_at) AS last_end, max(s.updated_at) AS last_update,
+            if(any(s.direction) = 'falling', min(s.peak_score), max(s.peak_score)) AS peak_score,
+            if(any(s.direction) = 'falling', min(s.peak_volume), max(s.peak_volume)) AS peak_volume
+          FROM ${ident(database)}.spikes AS s
+          WHERE s.updated_at >= fromUnixTimestamp64Milli({from:Int64})
+            AND s.started_at < fromUnixTimestamp64Milli({to:Int64})
+            AND ({dimension:String} = '' OR s.dimension = {dimension:String})
+            AND ({key:String} = '' OR s.key = {key:String})
+          GROUP BY s.spike_id, s.dimension, s.key
           HAVING ({status:String} = '' OR status = {status:String})
             AND ({direction:String} = '' OR direction = {direction:String})
         )

@@ -258,12 +258,14 @@ function spikePeriods(ddl: Ddl, withDirection: boolean): ViewSpec {
         peak_score Float64 COMMENT 'highest score (the most negative for a fall)',
         peak_volume UInt64 COMMENT 'highest window volume (the lowest for a fall)',
         updates UInt64 COMMENT 'rows in spikes for it'`,
-    select: `SELECT spike_id, dimension, key,${withDirection ? ' any(direction) AS direction,' : ''} min(started_at) AS started_at, max(ended_at) AS ended_at,
-          max(updated_at) AS last_update, argMax(status, updated_at) AS status,
-          ${withDirection ? "if(any(direction) = 'falling', min(peak_score), max(peak_score))" : 'max(peak_score)'} AS peak_score,
-          ${withDirection ? "if(any(direction) = 'falling', min(peak_volume), max(peak_volume))" : 'max(peak_volume)'} AS peak_volume, count() AS updates
-        FROM ${ddl.table('spikes')}
-        GROUP BY spike_id, dimension, key`,
+    // Columns qualified by the table (s.): an alias shadows the column of its name in ClickHouse.
+    select: `SELECT s.spike_id AS spike_id, s.dimension AS dimension, s.key AS key,${withDirection ? ' any(s.direction) AS direction,' : ''}
+          min(s.started_at) AS started_at, max(s.ended_at) AS ended_at,
+          max(s.updated_at) AS last_update, argMax(s.status, s.updated_at) AS status,
+          ${withDirection ? "if(any(s.direction) = 'falling', min(s.peak_score), max(s.peak_score))" : 'max(s.peak_score)'} AS peak_score,
+          ${withDirection ? "if(any(s.direction) = 'falling', min(s.peak_volume), max(s.peak_volume))" : 'max(s.peak_volume)'} AS peak_volume, count() AS updates
+        FROM ${ddl.table('spikes')} AS s
+        GROUP BY s.spike_id, s.dimension, s.key`,
     comment: 'one row per spike, summarising its updates in spikes',
   };
 }

@@ -180,6 +180,10 @@ describe('analytics API (real nats-server, real chDB)', () => {
         spikeRow({ ...base, spikeId: `query:linen dress:${started}`, key: 'linen dress', status: 'rising', score: 5, peakScore: 5, startedAt: started, updatedAt: started }),
         spikeRow({ ...base, spikeId: `query:linen dress:${started}`, key: 'linen dress', status: 'ended', score: 1, peakScore: 7, startedAt: started, updatedAt: AT - 10 * MINUTE, endedAt: AT - 10 * MINUTE }),
         spikeRow({ ...base, spikeId: `query:denim jacket:${AT - 5 * MINUTE}`, key: 'denim jacket', status: 'rising', score: 6, peakScore: 6, startedAt: AT - 5 * MINUTE, updatedAt: AT - 5 * MINUTE }),
+        // A fall: its peak is its deepest window.
+        ...[-6, -9, -7].map((score, i) =>
+          spikeRow({ ...base, direction: 'falling', spikeId: `query:wool coat:${started}`, key: 'wool coat', status: i === 2 ? 'ongoing' : 'falling', score, peakScore: Math.min(-6, score), volume: 2 - i, peakVolume: 2 - i, startedAt: started, updatedAt: started + i * MINUTE }),
+        ),
       ];
       await store.client.insert({ table: 'trendmon.spikes', values: rows, format: 'JSONEachRow' });
     });
@@ -188,13 +192,16 @@ describe('analytics API (real nats-server, real chDB)', () => {
       const { status, body } = await get(`/api/spikes?dimension=query&from=${AT - 60 * MINUTE}&to=${AT}`);
       expect(status).toBe(200);
       expect(body.spikes).toEqual([
-        expect.objectContaining({ key: 'denim jacket', status: 'rising', started_at: AT - 5 * MINUTE, ended_at: null }),
-        expect.objectContaining({ key: 'linen dress', status: 'ended', started_at: AT - 30 * MINUTE, ended_at: AT - 10 * MINUTE, peak_score: 7 }),
+        expect.objectContaining({ key: 'denim jacket', direction: 'rising', status: 'rising', started_at: AT - 5 * MINUTE, ended_at: null }),
+        expect.objectContaining({ key: 'linen dress', direction: 'rising', status: 'ended', started_at: AT - 30 * MINUTE, ended_at: AT - 10 * MINUTE, peak_score: 7 }),
+        expect.objectContaining({ key: 'wool coat', direction: 'falling', status: 'ongoing', peak_score: -9, peak_volume: 0 }),
       ]);
     });
 
-    it('filters by status, dimension, key and range', async () => {
+    it('filters by status, direction, dimension, key and range', async () => {
       expect((await get('/api/spikes?dimension=query&status=ended')).body.spikes).toHaveLength(1);
+      expect((await get('/api/spikes?direction=falling')).body.spikes).toEqual([expect.objectContaining({ key: 'wool coat' })]);
+      expect((await get('/api/spikes?direction=sideways')).status).toBe(400);
       expect((await get('/api/spikes?dimension=term')).body.spikes).toEqual([]);
       expect((await get('/api/spikes?dimension=query&key=denim%20jacket')).body.spikes).toHaveLength(1);
       expect((await get(`/api/spikes?dimension=query&from=${AT - 8 * MINUTE}`)).body.spikes).toEqual([expect.objectContaining({ key: 'denim jacket' })]);
