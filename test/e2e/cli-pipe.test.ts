@@ -52,7 +52,7 @@ describe('trendmon CLI output into a pipe', () => {
     expect(partial).toBe('');
     expect(code).toBe(0);
     expect(lines).toBe(ROWS + 1);
-    expect(lastLine).toMatch(/^2025-\S+Z,\d+,(0|1)\.\d{4}$/);
+    expect(lastLine).toMatch(/^2025-\S+Z,\d+,(0|1)\.\d{6}$/);
   });
 
   it('gives `score FILE | wc -l` every line and the command its exit code', () => {
