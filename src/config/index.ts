@@ -256,7 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.CLICKHOUSE_URL !== undefined && e.CLICKHOUSE_READER_PASSWORD === undefined) {
     problems.push(`CLICKHOUSE_READER_PASSWORD must be set with CLICKHOUSE_URL: user SQL runs as the read-only ClickHouse user ${e.CLICKHOUSE_READER_USER} (CLICKHOUSE_READER_USER)`);
   }
-  if (e.CLICKHOUSE_READER_USER === (e.CLICKHOUSE_USER ?? 'default')) problems.push(`CLICKHOUSE_READER_USER must differ from CLICKHOUSE_USER (${e.CLICKHOUSE_READER_USER}): the reader is a read-only user of its own`);
+  if (e.CLICKHOUSE_URL !== undefined && e.CLICKHOUSE_READER_USER === (e.CLICKHOUSE_USER ?? 'default')) problems.push(`CLICKHOUSE_READER_USER must differ from CLICKHOUSE_USER (${e.CLICKHOUSE_READER_USER}): the reader is a read-only user of its own`);
   if (e.SQL_MAX_EXECUTION_TIME % 1000 !== 0) problems.push(`SQL_MAX_EXECUTION_TIME must be whole seconds (got ${env.SQL_MAX_EXECUTION_TIME})`);
   if (e.LEASE_TTL < 1_000) problems.push(`LEASE_TTL must be at least 1s (got ${env.LEASE_TTL})`);
   if (e.ALERTMANAGER_RESEND_INTERVAL < 1_000) problems.push(`ALERTMANAGER_RESEND_INTERVAL must be at least 1s (got ${env.ALERTMANAGER_RESEND_INTERVAL})`);
