@@ -21,6 +21,30 @@ import type { CatalogItem } from '../domain.js';
 import { normalizeQuery, queryTerms } from '../windows/keys.js';
 import { Memo } from '../windows/memo.js';
 
+/**
+ * How well the catalog covers a search: what shoppers ask for that no item
+ * is (unmet demand, src/detect/unmet.ts).
+ */
+export interface QueryCoverage {
+  /** The query's content words, as stems, typos folded onto the catalog word they slipped from. */
+  readonly terms: readonly string[];
+  /** Words no item uses at all, typos excepted ("crochet"). */
+  readonly unknown: readonly string[];
+  /**
+   * What the closest items lack: the unknown words plus known words that no
+   * item combining the others has ("sage" in "sage linen wide-leg trousers"
+   * when the linen wide-leg trousers come in beige only). Empty when some
+   * item has every word.
+   */
+  readonly missing: readonly string[];
+  /** Share of the terms the closest item has: 1 when some item has them all. */
+  readonly strength: number;
+  /** The closest items (most terms in common), at most three, best first. */
+  readonly nearest: readonly string[];
+  /** Attribute keys (`name=value`) whose value words the query names. */
+  readonly attributes: readonly string[];
+}
+
 /** A catalog key a search is also counted on. */
 export interface LinkedKey {
   readonly dimension: 'sku' | 'category' | 'attribute';
@@ -64,12 +88,17 @@ export class SearchLinker {
   readonly #items = new Map<string, IndexedItem>();
   /** Stem -> skus whose words contain it. */
   readonly #postings = new Map<string, Set<string>>();
+  /** `name=value` -> the stems of its value, and how many items carry it. */
+  readonly #attributes = new Map<string, { readonly words: ReadonlySet<string>; items: number }>();
   /** Normalised query -> its links; emptied on every catalog change. */
   readonly #cache: Memo<readonly LinkedKey[]>;
+  /** Normalised query -> its coverage; emptied on every catalog change. */
+  readonly #coverage: Memo<QueryCoverage>;
 
   constructor(items: Iterable<CatalogItem> = [], options: Partial<LinkerOptions> = {}) {
     this.#o = { ...DEFAULT_LINKER_OPTIONS, ...options };
     this.#cache = new Memo(this.#o.cacheSize, (normalized) => this.#resolve(normalized));
+    this.#coverage = new Memo(this.#o.cacheSize, (normalized) => this.#cover(normalized));
     for (const item of items) this.upsert(item);
   }
 
@@ -86,7 +115,18 @@ export class SearchLinker {
       if (!skus) this.#postings.set(word, (skus = new Set()));
       skus.add(item.sku);
     }
+    for (const [key, words] of attributes) {
+      const known = this.#attributes.get(key);
+      if (known) known.items++;
+      else this.#attributes.set(key, { words, items: 1 });
+    }
     this.#cache.clear();
+    this.#coverage.clear();
+  }
+
+  /** How well the catalog covers a search for `query` (as typed or normalised). */
+  coverage(query: string): QueryCoverage {
+    return this.#coverage.get(normalizeQuery(query));
   }
 
   /** The catalog keys a search for `query` (as typed or normalised) also counts on; empty when it names nothing known. */
@@ -121,6 +161,51 @@ export class SearchLinker {
     return links;
   }
 
+  #cover(normalized: string): QueryCoverage {
+    const terms: string[] = [];
+    const unknown: string[] = [];
+    for (const term of stems(normalized)) {
+      if (/^\p{N}+$/u.test(term)) continue; // sizes and numbers name no product
+      const known = this.#postings.has(term) ? term : this.#typoOf(term);
+      if (known === undefined) unknown.push(term);
+      if (!terms.includes(known ?? term)) terms.push(known ?? term);
+    }
+    const known = terms.filter((term) => !unknown.includes(term));
+    // Items by how many of the known words they have; the closest have the most.
+    const hits = new Map<string, number>();
+    for (const term of known) for (const sku of this.#postings.get(term) ?? []) hits.set(sku, (hits.get(sku) ?? 0) + 1);
+    const best = Math.max(0, ...hits.values());
+    const nearest = [...hits].filter(([, n]) => n === best && best > 0).map(([sku]) => sku).sort();
+    const closest = nearest.length ? this.#items.get(nearest[0]!)! : undefined;
+    const missing = [...unknown, ...known.filter((term) => !closest?.words.has(term))];
+    const attributes = [...this.#attributes]
+      .filter(([, { words }]) => words.size > 0 && [...words].every((word) => known.includes(word)))
+      .map(([key]) => key)
+      .sort();
+    return {
+      terms,
+      unknown,
+      missing,
+      strength: terms.length ? best / terms.length : 1,
+      nearest: nearest.slice(0, 3),
+      attributes,
+    };
+  }
+
+  /** The catalog word `term` is a slip away from (a letter dropped, doubled or swapped), for words of four letters or more. */
+  #typoOf(term: string): string | undefined {
+    if (term.length < 4) return undefined;
+    let found: string | undefined;
+    for (const word of this.#postings.keys()) {
+      if (Math.abs(word.length - term.length) <= 1 && word.length >= 4 && oneEditApart(term, word)) {
+        // Two catalog words one letter away: ambiguous, so not a typo of either.
+        if (found !== undefined) return undefined;
+        found = word;
+      }
+    }
+    return found;
+  }
+
   #remove(sku: string): void {
     const old = this.#items.get(sku);
     if (!old) return;
@@ -129,6 +214,30 @@ export class SearchLinker {
       skus?.delete(sku);
       if (skus?.size === 0) this.#postings.delete(word);
     }
+    for (const [key] of old.attributes) {
+      const known = this.#attributes.get(key);
+      if (known && --known.items === 0) this.#attributes.delete(key);
+    }
     this.#items.delete(sku);
   }
+}
+
+/**
+ * Whether two different words are one slip of the keyboard apart: a letter
+ * dropped or doubled (inserted), or two neighbours swapped. A changed letter
+ * is not counted: it turns too many real words into others (short, shirt).
+ */
+function oneEditApart(a: string, b: string): boolean {
+  if (a === b) return false;
+  if (a.length === b.length) {
+    const diffs: number[] = [];
+    for (let i = 0; i < a.length && diffs.length <= 2; i++) if (a[i] !== b[i]) diffs.push(i);
+    const [i, j] = diffs as [number, number];
+    return diffs.length === 2 && j === i + 1 && a[i] === b[j] && a[j] === b[i];
+  }
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  if (long.length - short.length !== 1) return false;
+  let i = 0;
+  while (i < short.length && short[i] === long[i]) i++;
+  return short.slice(i) === long.slice(i + 1);
 }
