@@ -23,6 +23,8 @@ export interface RuleScope {
   readonly keys?: readonly string[];
   /** Category spikes with these keys, and sku spikes of items in these categories. */
   readonly categories?: readonly string[];
+  /** Only searches the catalog does not cover (true), or only the rest (false): unmet demand. */
+  readonly unmet?: boolean;
 }
 
 export interface RuleConfig {
@@ -163,7 +165,7 @@ const matcher = z.string().transform((text, ctx) => {
 
 const labelName = z.string().regex(LABEL_NAME, 'must be a label name: letters, digits and _, not starting with a digit');
 /** Labels trendmon sets itself; rules cannot override them. */
-export const RESERVED_LABELS = ['alertname', 'dimension', 'key', 'category', 'region'] as const;
+export const RESERVED_LABELS = ['alertname', 'dimension', 'key', 'category', 'region', 'unmet'] as const;
 
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item).min(1));
@@ -204,6 +206,7 @@ const ruleSchema = fields({
     dimension: oneOrMany(z.enum(DIMENSIONS as unknown as [Dimension, ...Dimension[]])).optional(),
     key: oneOrMany(z.string().min(1)).optional(),
     category: oneOrMany(z.string().min(1)).optional(),
+    unmet: z.boolean().optional(),
   }).prefault({}),
   minScore: z.number().min(0).default(0),
   minVolume: z.number().int().min(0).default(0),
@@ -330,6 +333,7 @@ function buildRule(rule: ParsedRule, source: RuleConfig['source']): RuleConfig {
       ...(rule.scope.dimension ? { dimensions: rule.scope.dimension } : {}),
       ...(rule.scope.key ? { keys: rule.scope.key } : {}),
       ...(rule.scope.category ? { categories: rule.scope.category } : {}),
+      ...(rule.scope.unmet !== undefined ? { unmet: rule.scope.unmet } : {}),
     },
     minScore: rule.minScore,
     minVolume: rule.minVolume,
@@ -485,6 +489,7 @@ export function ruleToJson(rule: RuleConfig): Record<string, unknown> {
       ...(rule.scope.dimensions ? { dimension: rule.scope.dimensions } : {}),
       ...(rule.scope.keys ? { key: rule.scope.keys } : {}),
       ...(rule.scope.categories ? { category: rule.scope.categories } : {}),
+      ...(rule.scope.unmet !== undefined ? { unmet: rule.scope.unmet } : {}),
     },
     minScore: rule.minScore,
     minVolume: rule.minVolume,

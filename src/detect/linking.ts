@@ -7,7 +7,8 @@
  * signal) on those skus, categories and attributes.
  *
  * A query links to the items whose words contain every known word of the
- * query (words no item uses, such as typos, are ignored), to their category
+ * query (words no item uses, such as typos, are ignored; variants link as
+ * their product), to their category
  * when they share one, and to the attributes of theirs whose value words all
  * appear in the query. Words are compared by a light plural stem
  * ("dresses" = "dress"). A query matching many items ("dress") is too broad
@@ -77,6 +78,8 @@ function stems(text: string): Set<string> {
 }
 
 interface IndexedItem {
+  /** The product: the item's parent, or the item itself. */
+  readonly product: string;
   readonly category: string;
   readonly words: ReadonlySet<string>;
   /** `name=value` keys with the stems of their value. */
@@ -109,7 +112,7 @@ export class SearchLinker {
       ([name, value]) => [`${name}=${value}`, stems(value)] as const,
     );
     const words = stems([item.title, item.category, item.brand ?? '', ...Object.values(item.attributes ?? {})].join(' '));
-    this.#items.set(item.sku, { category: item.category, words, attributes });
+    this.#items.set(item.sku, { product: item.parent ?? item.sku, category: item.category, words, attributes });
     for (const word of words) {
       let skus = this.#postings.get(word);
       if (!skus) this.#postings.set(word, (skus = new Set()));
@@ -144,7 +147,9 @@ export class SearchLinker {
 
     const queryWords = new Set(known);
     const links: LinkedKey[] = [];
-    if (matched.length <= this.#o.maxItems) for (const sku of matched) links.push({ dimension: 'sku', key: sku });
+    // A search names a product, not one of its sizes: variants link as their product.
+    const products = [...new Set(matched.map((sku) => this.#items.get(sku)!.product))].sort();
+    if (products.length <= this.#o.maxItems) for (const sku of products) links.push({ dimension: 'sku', key: sku });
     const categories = new Set<string>();
     const attributes = new Set<string>();
     for (const sku of matched) {

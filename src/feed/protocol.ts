@@ -10,11 +10,25 @@ import type { Dimension, Spike } from '../domain.js';
 
 export type { Dimension, SignalMix, SpikeStatus } from '../domain.js';
 
+/** What the catalog lacks for a rising search (src/detect/unmet.ts), with the closest items' titles. */
+export interface UnmetView {
+  /** Words no item has (or has together with the rest of the search), e.g. `["crochet"]`. */
+  readonly missing: readonly string[];
+  /** Share of the search's words the closest item has: 0 for nothing like it. */
+  readonly strength: number;
+  /** The closest catalog items, best first. */
+  readonly nearest: readonly { readonly sku: string; readonly title?: string }[];
+  /** Attributes (`name=value`) most searched together with what is missing, most first. */
+  readonly coSearched: readonly string[];
+}
+
 /** One spike as the wall draws it: the detector's spike plus catalog names. */
 export interface SpikeView extends Spike {
   /** From the catalog when the key is a known sku. */
   readonly title?: string;
   readonly category?: string;
+  /** Set on a rising query or term the catalog does not cover: unmet demand. */
+  readonly unmet?: UnmetView;
 }
 
 /** Live counters for the wall's big numbers, in processing time. */
@@ -35,6 +49,8 @@ export interface SnapshotMessage {
   readonly counters: Counters;
   /** Alerts firing now, biggest projected demand first (docs/alerts.md). */
   readonly alerts?: readonly AlertView[];
+  /** Unmet demand now: rising searches the catalog lacks, ranked (each with `unmet` set). */
+  readonly unmet?: readonly SpikeView[];
 }
 
 export interface SpikeMessage extends SpikeView {
@@ -44,6 +60,13 @@ export interface SpikeMessage extends SpikeView {
 export interface RankingMessage {
   readonly type: 'ranking';
   /** Event time of the window end this ranking was computed at. */
+  readonly windowEnd: number;
+  readonly entries: readonly SpikeView[];
+}
+
+/** Unmet demand after each detector window: the ranked list, replacing the last one. */
+export interface UnmetMessage {
+  readonly type: 'unmet';
   readonly windowEnd: number;
   readonly entries: readonly SpikeView[];
 }
@@ -95,6 +118,8 @@ export interface AlertView {
     readonly summary: string;
     readonly next24h: DemandRangeView;
     readonly next7d: DemandRangeView;
+    /** The 7-day extra units by variant (or item), largest first: "make 1,200 sage M". */
+    readonly variants?: readonly { readonly sku: string; readonly label: string; readonly units: number }[];
   };
   /** Ids of silences muting it (nobody is notified while non-empty). */
   readonly silencedBy: readonly string[];
@@ -115,6 +140,7 @@ export type FeedMessage =
   | SnapshotMessage
   | SpikeMessage
   | RankingMessage
+  | UnmetMessage
   | CountersMessage
   | HeartbeatMessage
   | AlertMessage;

@@ -17,9 +17,10 @@
  * shape `viewLagMs` later, sales `saleLagMs` later (the funnel), so
  * searches lead sales by a share of the rise time.
  *
- * The four families are what merchandisers describe: fast fads (hours up,
- * a day or two down), slow builders (days up, days down), plateaus that
- * become a new normal, and flops (a short burst that goes nowhere).
+ * The four families are what merchandisers describe: fast fads (up within
+ * hours, down over a day or two), slow builders (up over half a day to
+ * three days, down over days), plateaus that become a new normal, and
+ * flops (a short burst that goes nowhere).
  */
 import type { Signal } from '../domain.js';
 import type { Rng } from './random.js';
@@ -87,7 +88,7 @@ export function drawSurgeShape(kind: SurgeShapeKind, rng: Rng, timeScale = 1): S
       shape = {
         kind,
         peak: logUniform(rng, 3, 15),
-        riseMs: logUniform(rng, 1, 6) * HOUR,
+        riseMs: logUniform(rng, 0.5, 4) * HOUR,
         plateauMs: rng.uniform(0, 6) * HOUR,
         decayHalfLifeMs: logUniform(rng, 4, 24) * HOUR,
         settle: rng.uniform(0, 0.08),
@@ -97,9 +98,9 @@ export function drawSurgeShape(kind: SurgeShapeKind, rng: Rng, timeScale = 1): S
       shape = {
         kind,
         peak: logUniform(rng, 2, 6),
-        riseMs: logUniform(rng, 2, 6) * DAY,
+        riseMs: logUniform(rng, 12, 72) * HOUR,
         plateauMs: rng.uniform(0, 2) * DAY,
-        decayHalfLifeMs: logUniform(rng, 2, 6) * DAY,
+        decayHalfLifeMs: logUniform(rng, 1, 5) * DAY,
         settle: rng.uniform(0, 0.25),
       };
       break;
@@ -107,7 +108,7 @@ export function drawSurgeShape(kind: SurgeShapeKind, rng: Rng, timeScale = 1): S
       shape = {
         kind,
         peak: logUniform(rng, 2, 5),
-        riseMs: logUniform(rng, 4, 36) * HOUR,
+        riseMs: logUniform(rng, 0.5, 12) * HOUR,
         plateauMs: rng.uniform(0, 12) * HOUR,
         decayHalfLifeMs: logUniform(rng, 6, 48) * HOUR,
         settle: rng.uniform(0.5, 0.95),
@@ -117,9 +118,9 @@ export function drawSurgeShape(kind: SurgeShapeKind, rng: Rng, timeScale = 1): S
       shape = {
         kind,
         peak: logUniform(rng, 2, 5),
-        riseMs: logUniform(rng, 0.5, 3) * HOUR,
+        riseMs: logUniform(rng, 0.25, 2) * HOUR,
         plateauMs: rng.uniform(0, 1) * HOUR,
-        decayHalfLifeMs: logUniform(rng, 0.5, 4) * HOUR,
+        decayHalfLifeMs: logUniform(rng, 0.5, 3) * HOUR,
         settle: 0,
       };
       break;

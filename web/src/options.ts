@@ -11,7 +11,9 @@ export type Theme = 'dark' | 'light';
 export type Board =
   | { readonly kind: 'all' }
   | { readonly kind: 'dimension'; readonly dimension: Dimension }
-  | { readonly kind: 'category'; readonly name: string };
+  | { readonly kind: 'category'; readonly name: string }
+  /** Rising searches the catalog lacks (the feed's own `unmet` list). */
+  | { readonly kind: 'unmet' };
 
 export interface WallOptions {
   readonly theme: Theme;
@@ -33,6 +35,7 @@ export const CYCLE_BOARDS: readonly Board[] = [
   { kind: 'dimension', dimension: 'query' },
   { kind: 'dimension', dimension: 'category' },
   { kind: 'dimension', dimension: 'attribute' },
+  { kind: 'unmet' },
 ];
 
 /** Shortest rotation accepted: faster than this nobody can read a board. */
@@ -52,9 +55,10 @@ export function parseOptions(search: string): WallOptions {
   };
 }
 
-/** `query` → that dimension; `category:dresses` → that catalog category; anything else → all. */
+/** `query` → that dimension; `category:dresses` → that catalog category; `unmet` → unmet demand; anything else → all. */
 export function parseBoard(value: string | null): Board {
   const text = value?.trim() ?? '';
+  if (text.toLowerCase() === 'unmet') return { kind: 'unmet' };
   if (text.toLowerCase().startsWith('category:')) {
     const name = text.slice('category:'.length).trim();
     return name ? { kind: 'category', name } : { kind: 'all' };
@@ -82,6 +86,8 @@ export function onBoard(spike: SpikeView, board: Board, region?: string): boolea
   switch (board.kind) {
     case 'all':
       return true;
+    case 'unmet':
+      return spike.unmet !== undefined;
     case 'dimension':
       return spike.dimension === board.dimension;
     case 'category':
@@ -101,6 +107,8 @@ export function boardId(board: Board): string {
       return board.dimension;
     case 'category':
       return `category:${board.name}`;
+    case 'unmet':
+      return 'unmet';
   }
 }
 
