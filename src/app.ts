@@ -15,6 +15,7 @@ import { AlertManager } from './alerts/manager.js';
 import { DemandPlanner } from './alerts/planning.js';
 import { createAlertsRouter } from './api/alerts.js';
 import { createUnmetRouter } from './api/unmet.js';
+import { createBacktestsRouter } from './api/backtests.js';
 import { Auth } from './api/auth.js';
 import { createHttpApp, type Readiness, type WindowCounts } from './api/http.js';
 import { Catalog } from './catalog/catalog.js';
@@ -283,6 +284,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       webDir: WEB_DIR,
       alerts: createAlertsRouter({ alerts, reader: store.reader, database: config.clickhouse.database }),
       unmet: createUnmetRouter({ live: unmetBoard, reader: store.reader, database: config.clickhouse.database }),
+      backtests: createBacktestsRouter({
+        client: clickhouse,
+        database: config.clickhouse.database,
+        windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
+        rules: () => alerts.ruleSettings(),
+      }),
     });
     const server: Server = createServer(httpApp);
     const feed = new FeedServer({

@@ -26,7 +26,7 @@ import type { Spike } from '../domain.js';
 import type { CatalogLookup } from '../windows/keys.js';
 import { AlertChanges } from './changes.js';
 import { Dispatcher, type Notification } from './dispatcher.js';
-import { RuleEvaluator, type Alert } from './evaluate.js';
+import { RuleEvaluator, type Alert, type EvaluatorSettings } from './evaluate.js';
 import { alertFacts, alertRow, suppressedRow, type AlertRow } from './history.js';
 import { formatMatcher } from './matchers.js';
 import { Outbox, type Deliver, type OutboxEnvelope } from './outbox.js';
@@ -285,7 +285,12 @@ export class AlertManager {
     if (this.changes.changed(view)) this.listener(view);
   }
 
-  private evaluatorSettings() {
+  /** The rules in force (file and API), with the projection and resolve settings: what a backtest replays by default. */
+  ruleSettings(): EvaluatorSettings & { readonly source: string } {
+    return { source: this.config.source, ...this.evaluatorSettings() };
+  }
+
+  private evaluatorSettings(): EvaluatorSettings {
     return { rules: this.config.rules, projection: this.config.projection, resolveTimeoutMs: this.config.resolveTimeoutMs };
   }
 

@@ -12,6 +12,8 @@ import { CsvInputError, scoreFile } from './score.js';
 import { runSql, SqlError, type SqlOutput } from './sql.js';
 import { simulate, SpikeArgumentError } from './simulate.js';
 import { formatCount } from './progress.js';
+import { backtest, backtestArgs, BacktestArgumentError } from './backtest.js';
+import { BacktestError } from '../backtest/run.js';
 
 const USAGE = `usage: trendmon <command> [options]
 
@@ -22,6 +24,9 @@ commands:
   score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
   sql "SELECT ..." [--format table|csv|json] [--param NAME=VALUE]...
                                      read-only query against the configured ClickHouse
+  backtest --from TIME --to TIME [--rules FILE] [--warmup 6h] [--format table|json]
+                                     replay stored events through the detector and alert rules: what would have
+                                     fired, when, and how early against the sales peak (stored in backtest_alerts)
   config                             print the effective configuration (secrets masked)
 
 configuration comes from the environment: see README.md, "Configuration".`;
@@ -147,6 +152,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(await runSql(loadConfig(), query, values.format as SqlOutput, params));
       return 0;
     }
+    case 'backtest': {
+      const options = backtestArgs(args);
+      const text = await backtest(loadConfig(), options);
+      // Exiting right after a big write to a pipe would cut it short: wait until it is out.
+      await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+      return 0;
+    }
     case 'config': {
       const config = loadConfig();
       const masked = JSON.parse(JSON.stringify(config, (key, value) => (/(pass|password|token|secret)$/i.test(key) && value ? '****' : value)));
@@ -163,7 +175,18 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    const known = [ConfigError, AlertsConfigError, UsageError, CsvInputError, SqlError, SpikeArgumentError, NatsServerNotFoundError, EmbeddedClickHouseUnavailableError].some((type) => err instanceof type);
+    const known = [
+      ConfigError,
+      AlertsConfigError,
+      UsageError,
+      CsvInputError,
+      SqlError,
+      SpikeArgumentError,
+      BacktestArgumentError,
+      BacktestError,
+      NatsServerNotFoundError,
+      EmbeddedClickHouseUnavailableError,
+    ].some((type) => err instanceof type);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
     process.exit(known ? 2 : 1);
