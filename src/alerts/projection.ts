@@ -173,14 +173,14 @@ export function projectDemand(input: ProjectionInput): Projection {
     if (ensemble.length === 0) return { baseline: Math.round(baseline), extra: 0, low: 0, high: 0 };
     const median = quantile(ensemble, 0.5);
     // The peers' spread and the rate's noise are independent factors: they combine on the log scale.
-    const widen = (q: number) => {
-      if (q > 0 && median > 0) return median * Math.exp(Math.sign(q - median) * Math.hypot(Math.log(q / median), z * Math.sqrt(rateVariance)));
-      return q + Math.sign(q - median) * z * Math.sqrt(rateVariance) * Math.abs(median);
+    const widen = (q: number, side: 1 | -1) => {
+      if (q > 0 && median > 0) return median * Math.exp(side * Math.hypot(Math.log(q / median), z * Math.sqrt(rateVariance)));
+      return q + side * z * Math.sqrt(rateVariance) * Math.abs(median);
     };
     // The outcome itself is counted: sale lines are Poisson around the expectation, in units of u.
     const outcome = z * Math.sqrt(unitsPerSale * (baseline + Math.max(0, median)));
-    let low = median - Math.hypot(median - widen(predictiveQuantile(ensemble, lo)), outcome);
-    let high = median + Math.hypot(widen(predictiveQuantile(ensemble, 1 - lo)) - median, outcome);
+    let low = median - Math.hypot(median - widen(predictiveQuantile(ensemble, lo), -1), outcome);
+    let high = median + Math.hypot(widen(predictiveQuantile(ensemble, 1 - lo), 1) - median, outcome);
     let extra = median;
     if (input.capPerDay !== undefined) {
       const cap = Math.max(0, input.capPerDay - baselinePerMs * DAY_MS) * (h / DAY_MS);

@@ -19,7 +19,7 @@ const USAGE = `usage: trendmon <command> [options]
 
 commands:
   start [--simulate]                 run the whole app (embedded NATS and ClickHouse unless NATS_URL / CLICKHOUSE_URL)
-  simulate [--rate N] [--duration D] [--seed N] [--spike SKU[:factor]]... [--backfill]
+  simulate [--rate N] [--duration D] [--seed N] [--spike SKU[:factor]]... [--backfill] [--variants]
                                      publish synthetic traffic with labelled surges to NATS
   score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
   sql "SELECT ..." [--format table|csv|json] [--param NAME=VALUE]...
@@ -42,6 +42,7 @@ function simulateArgs(args: string[]) {
       seed: { type: 'string', default: '1' },
       spike: { type: 'string', multiple: true, default: [] },
       backfill: { type: 'boolean', default: false },
+      variants: { type: 'boolean', default: false },
     },
   });
   const ratePerSec = Number(values.rate);
@@ -55,7 +56,7 @@ function simulateArgs(args: string[]) {
     durationMs = parsed;
   }
   if (values.backfill && !Number.isFinite(durationMs)) throw new UsageError('--backfill needs --duration (how much history to generate)');
-  return { ratePerSec, seed, durationMs, spikes: values.spike, backfill: values.backfill };
+  return { ratePerSec, seed, durationMs, spikes: values.spike, backfill: values.backfill, variants: values.variants };
 }
 
 /** Stops on the first SIGINT/SIGTERM; a second one, or a stuck drain, exits at once. */
@@ -82,7 +83,7 @@ async function start(config: Config, args: string[]): Promise<void> {
   let simulation: Promise<unknown> | undefined;
   if (values.simulate || config.simulate) {
     const nc = await connectNats({ servers: app.natsUrl, name: 'trendmon-simulator' });
-    const traffic = { nc, ratePerSec: 200, seed: 1, spikes: [], signal: abort.signal, quiet: true };
+    const traffic = { nc, ratePerSec: 200, seed: 1, spikes: [], variants: true, signal: abort.signal, quiet: true };
     // Steady history first (two windows, as fast as NATS takes it), so the detector
     // has baselines and the first live surge shows within minutes, not after a warm-up.
     simulation = simulate({ ...traffic, durationMs: 2 * config.windows.sizeMs, backfill: true, steady: true })

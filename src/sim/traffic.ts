@@ -62,6 +62,7 @@ export type SimEvent =
 
 /** A surge of interest in one item. */
 export interface SpikePlan {
+  /** The item, or a product whose variants all surge. */
   readonly sku: string;
   /** Start, epoch ms (integer). */
   readonly startMs: number;
@@ -98,6 +99,12 @@ export interface UnmetPlan {
   readonly peakPerSec: number;
   /** The rate grows linearly from 0 over this many ms. Default 0. */
   readonly rampMs?: number;
+  /**
+   * Searches per second for it at all times, before and after the surge:
+   * what a few shoppers always ask for. Default 0 (nobody searched for it
+   * before it took off).
+   */
+  readonly backgroundPerSec?: number;
 }
 
 /** Day/night modulation: rate × (1 + amplitude · cos(2π (hour − peakHourUtc) / 24)). */
@@ -253,9 +260,14 @@ function buildModel(options: TrafficOptions): Model {
   );
 
   const itemIndex = new Map(catalog.map((item, i) => [item.sku, i]));
-  const spikes = (options.spikes ?? []).map((plan): Spike => {
-    const item = itemIndex.get(plan.sku);
-    if (item === undefined) throw new RangeError(`spike on ${plan.sku}, which is not in the catalog`);
+  // A surge on a product (a parent of variants) surges each variant, in proportion to its own popularity.
+  const variants = new Map<string, number[]>();
+  catalog.forEach((item, i) => {
+    if (item.parent !== undefined) variants.set(item.parent, [...(variants.get(item.parent) ?? []), i]);
+  });
+  const spikes = (options.spikes ?? []).flatMap((plan): Spike[] => {
+    const items = itemIndex.has(plan.sku) ? [itemIndex.get(plan.sku)!] : (variants.get(plan.sku) ?? []);
+    if (items.length === 0) throw new RangeError(`spike on ${plan.sku}, which is not in the catalog (nor a product with variants in it)`);
     if (!Number.isSafeInteger(plan.startMs) || !Number.isSafeInteger(plan.durationMs) || plan.durationMs <= 0) {
       throw new RangeError(`spike on ${plan.sku}: startMs and durationMs must be integers, durationMs > 0`);
     }
@@ -265,7 +277,7 @@ function buildModel(options: TrafficOptions): Model {
     if (plan.shape && !(plan.shape.peak >= 1 && plan.shape.riseMs > 0 && plan.shape.decayHalfLifeMs > 0)) {
       throw new RangeError(`spike on ${plan.sku}: a shape needs peak >= 1 and positive rise and decay times`);
     }
-    return { plan, item, label: `spike:${plan.sku}` };
+    return items.map((item) => ({ plan, item, label: `spike:${plan.sku}` }));
   });
   const unmet = (options.unmet ?? []).map((plan): Unmet => {
     const queries = plan.queries ?? [[plan.phrase, 1]];
@@ -274,6 +286,9 @@ function buildModel(options: TrafficOptions): Model {
     }
     if (!Number.isSafeInteger(plan.startMs) || !Number.isSafeInteger(plan.durationMs) || plan.durationMs <= 0 || !(plan.peakPerSec >= 0)) {
       throw new RangeError(`unmet plan "${plan.phrase}": startMs and durationMs must be integers, durationMs > 0, peakPerSec >= 0`);
+    }
+    if (!((plan.backgroundPerSec ?? 0) >= 0)) {
+      throw new RangeError(`unmet plan "${plan.phrase}": backgroundPerSec must be >= 0`);
     }
     return {
       plan,
@@ -351,15 +366,16 @@ function generateSecond(model: Model, second: number): SimEvent[] {
   });
 
   model.unmet.forEach((unmet, i) => {
-    const { startMs, durationMs, peakPerSec, rampMs = 0 } = unmet.plan;
+    const { startMs, durationMs, peakPerSec, rampMs = 0, backgroundPerSec = 0 } = unmet.plan;
+    const unmetRng = new Rng(hashSeed(model.seed, second, 'unmet', i));
+    const daily = (t: number) => model.rhythm(t) / model.peakRhythm;
+    const search = (ts: number) => drafts.push(searchDraft(model, unmetRng, ts, asTyped(unmet.queries.sample(unmetRng), unmetRng), unmet.label));
+    for (const ts of arrivals(unmetRng, from, to, backgroundPerSec * model.peakRhythm, daily)) search(ts);
     const lo = Math.max(from, startMs);
     const hi = Math.min(to, startMs + durationMs);
     if (lo >= hi) return;
-    const unmetRng = new Rng(hashSeed(model.seed, second, 'unmet', i));
     const ramp = (t: number): number => (rampMs > 0 ? Math.min(1, (t - startMs) / rampMs) : 1);
-    for (const ts of arrivals(unmetRng, lo, hi, peakPerSec, (t) => (ramp(t) * model.rhythm(t)) / model.peakRhythm)) {
-      drafts.push(searchDraft(model, unmetRng, ts, asTyped(unmet.queries.sample(unmetRng), unmetRng), unmet.label));
-    }
+    for (const ts of arrivals(unmetRng, lo, hi, peakPerSec, (t) => ramp(t) * daily(t))) search(ts);
   });
 
   drafts.sort((a, b) => a.body.ts - b.body.ts);
