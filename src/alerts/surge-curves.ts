@@ -19,7 +19,7 @@ export const CURVE_AGES: readonly number[] = (() => {
   const after: number[] = [];
   for (let age = MINUTE; age < 16 * DAY; age *= Math.SQRT2) after.push(Math.round(age));
   after.push(16 * DAY);
-  const before = after.filter((age) => age <= DAY).map((age) => -age).reverse();
+  const before = [...after.filter((age) => age < DAY), DAY].map((age) => -age).reverse();
   return [...before, 0, ...after];
 })();
 
@@ -177,12 +177,18 @@ export function fitSurgeCurve(origin: SurgeOrigin, startedAt: number, buckets: r
 export function cumulativeAt(curve: SurgeCurve, age: number, series: 'events' | 'units' = 'events'): number {
   if (age < curve.fromAge || age > curve.toAge) return NaN;
   const values = series === 'events' ? curve.cumulative : curve.units;
-  const hi = CURVE_AGES.findIndex((a) => a >= age);
+  // The first sample age at or after `age` (binary search: this runs for every peer at every slide).
+  let lo = 0;
+  let hi = CURVE_AGES.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (CURVE_AGES[mid]! < age) lo = mid + 1;
+    else hi = mid;
+  }
   if (CURVE_AGES[hi] === age) return values[hi]!;
-  const lo = hi - 1;
-  const a0 = CURVE_AGES[lo]!;
+  const a0 = CURVE_AGES[hi - 1]!;
   const a1 = CURVE_AGES[hi]!;
-  return values[lo]! + ((values[hi]! - values[lo]!) * (age - a0)) / (a1 - a0);
+  return values[hi - 1]! + ((values[hi]! - values[hi - 1]!) * (age - a0)) / (a1 - a0);
 }
 
 /** Mean excess events (or units) per ms over [from, to) of the curve's age; NaN outside its data. */
