@@ -76,7 +76,7 @@ function rollingPlans(catalog: readonly CatalogItem[], fromTs: number, durationM
   for (let t = fromTs + 3 * 60_000, i = 0; t < fromTs + horizon && ideas.length > 0; t += 5 * 60_000 + rng.int(0, 4 * 60_000), i++) {
     const idea = ideas[i % ideas.length]!;
     // A few shoppers always ask for it (once per idea: the plans cycle through them); then it takes off.
-    const background = i < ideas.length ? { backgroundPerSec: 1 / 60 } : {};
+    const background = i < ideas.length ? { backgroundPerSec: 0.1 } : {};
     unmet.push({ ...idea, startMs: t, durationMs: rng.int(6, 12) * 60_000, peakPerSec: rng.uniform(0.5, 1.5), rampMs: 2 * 60_000, ...background });
   }
   return { spikes, unmet };
