@@ -196,8 +196,13 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(() => catalog.stop());
 
     await refreshHistory();
+    // Soon after start (what the stream replayed is stored by then), then every HISTORY_REFRESH_MS.
+    const firstRefresh = setTimeout(() => void refreshHistory(), 60_000);
     const historyTimer = setInterval(() => void refreshHistory(), HISTORY_REFRESH_MS);
-    closers.push(() => clearInterval(historyTimer));
+    closers.push(() => {
+      clearTimeout(firstRefresh);
+      clearInterval(historyTimer);
+    });
 
     // Alerts for planners (docs/alerts.md): rules on every detection -> grouped notifications -> webhook / NATS.
     const alerts = await AlertManager.start({

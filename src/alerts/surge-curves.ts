@@ -118,7 +118,8 @@ export function fitBaseline(buckets: readonly CountBucket[], untilMs: number, va
 
 /**
  * A past surge's curve from its key's counts around it: buckets before the
- * start (less BASELINE_GAP_MS) give the baseline; the excess over it is
+ * start (less BASELINE_GAP_MS, or less half the history before it when
+ * there is less) give the baseline; the excess over it is
  * accumulated from age 0 outwards, spreading each bucket evenly over its
  * width. Buckets must not overlap; gaps count as no events. Undefined when
  * the buckets do not reach past the start.
@@ -134,8 +135,10 @@ export function fitSurgeCurve(origin: SurgeOrigin, startedAt: number, buckets: r
     if (age <= last - startedAt) toIndex = i;
   });
   if (fromIndex < 0 || CURVE_AGES[fromIndex]! > 0 || CURVE_AGES[toIndex]! <= 0) return undefined;
+  // A young shop has less history than the gap: then keep out the later half of what there is.
+  const baselineUntil = startedAt - Math.min(BASELINE_GAP_MS, (startedAt - first) / 2);
   const accumulate = (value: (b: CountBucket) => number) => {
-    const baseline = fitBaseline(sorted, startedAt - BASELINE_GAP_MS, value);
+    const baseline = fitBaseline(sorted, baselineUntil, value);
     // Sums up to each bucket's start, for the sum over any span by a binary search.
     const before: number[] = [0];
     for (const b of sorted) before.push(before[before.length - 1]! + value(b));

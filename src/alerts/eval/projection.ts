@@ -24,7 +24,7 @@ import { conversionSpread, DemandPlanner, recordKey, type PlanningHistory } from
 import type { Projection } from '../projection.js';
 import { parseApiRules, type ProjectionLevel } from '../rules.js';
 import { fitSurgeCurve, type SurgeCurve } from '../surge-curves.js';
-import { drawCategories, drawSurgeSeries, totalEvents, type SurgeSeries } from './world.js';
+import { drawCategories, drawSurgeSeries, totalEvents, type Counts, type SurgeSeries } from './world.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -44,10 +44,12 @@ export interface ProjectionEvalSettings {
 export const FULL_PROJECTION_EVAL: ProjectionEvalSettings = { seed: 1, categories: 6, trainingPerCategory: 60, surges: 800, stepMs: 300_000, level: 0.8 };
 export const SMALL_PROJECTION_EVAL: ProjectionEvalSettings = { ...FULL_PROJECTION_EVAL, seed: 7, categories: 4, trainingPerCategory: 30, surges: 120 };
 
-/** What the history holds: past surges, and how far items' conversion sits from their category's. */
+/** What the history holds: past surges, how far items' conversion sits from their category's, and each category's traffic. */
 interface Library {
   readonly curves: readonly SurgeCurve[];
   readonly conversionSpread?: number;
+  /** Per category, its past items' counts summed per window (the same time grid as every series): what its funnel is learned from. */
+  readonly categoryCounts: ReadonlyMap<string, readonly Counts[]>;
 }
 
 /** Coverage the interval must reach, per shape and overall (issue 16). */
@@ -197,7 +199,13 @@ function runCase(series: SurgeSeries, library: Library, settings: ProjectionEval
   for (let i = 0; i < series.counts.length; i++) {
     const end = series.startMs + (i + 1) * series.stepMs;
     const c = series.counts[i]!;
-    planner.observeCounts(series.category.name, { searches: c.search, views: c.view, sales: c.sale, units: c.units }, end);
+    // The category's funnel is learned from its other items' traffic and this one's.
+    const others = library.categoryCounts.get(series.category.name)?.[i] ?? { search: 0, view: 0, sale: 0, units: 0 };
+    planner.observeCounts(
+      series.category.name,
+      { searches: c.search + others.search, views: c.view + others.view, sales: c.sale + others.sale, units: c.units + others.units },
+      end,
+    );
     const detection = detector.step({ start: end - series.stepMs, end, keys: [keyWindow(series.key, c)], lateEvents: 0 });
     const changed = evaluator.step(detection);
     if (!first) {
@@ -230,16 +238,23 @@ export function evaluateProjection(settings: ProjectionEvalSettings, onProgress?
   let done = 0;
   const curves: SurgeCurve[] = [];
   const funnels: ReturnType<typeof itemFunnel>[] = [];
+  const categoryCounts = new Map<string, Counts[]>();
   for (const category of categories) {
+    const sums: Counts[] = [];
     for (let j = 0; j < settings.trainingPerCategory; j++) {
       const series = drawSurgeSeries(hashSeed(settings.seed, 'history', category.name, j), category, settings.stepMs);
       const curve = trainingCurve(series);
       if (curve) curves.push(curve);
       funnels.push(itemFunnel(series));
+      series.counts.forEach((c, i) => {
+        const sum = sums[i] ?? { search: 0, view: 0, sale: 0, units: 0 };
+        sums[i] = { search: sum.search + c.search, view: sum.view + c.view, sale: sum.sale + c.sale, units: sum.units + c.units };
+      });
       onProgress?.(++done, total, 'history');
     }
+    categoryCounts.set(category.name, sums);
   }
-  const library: Library = { curves, conversionSpread: conversionSpread(funnels) };
+  const library: Library = { curves, conversionSpread: conversionSpread(funnels), categoryCounts };
   const cases: ProjectionCase[] = [];
   for (let i = 0; i < settings.surges; i++) {
     const category = categories[i % categories.length]!;
