@@ -66,7 +66,11 @@ describe('planners: projections from history, unmet demand, backtests', { timeou
     const env = { WINDOW: '1m', SLIDE: '5s', ALLOWED_LATENESS: '2s', BATCH_MAX_WAIT: '100ms', ALERTS_CONFIG: rulesPath, REPLAY: '0' };
     store = await openClickHouse({ dataDir });
     app = await startTestApp(nats.url, env, { store, dataDir });
-    subscription = nc.subscribe('alerts.trend', { callback: (_err, msg) => notified.push(msg.json<WebhookBody>()) });
+    subscription = nc.subscribe('alerts.trend', {
+      callback: (_err, msg) => {
+        notified.push(msg.json<WebhookBody>());
+      },
+    });
     // The first hour: surges on four products, a quarter of an hour apart (the history). The last
     // minutes: a surge on another product, and searches for something the catalog lacks.
     const spikes = [1, 2, 3, 4].map((i) => ({ sku: products[i]!, factor: 12, startMs: start + (5 + 15 * (i - 1)) * MINUTE, durationMs: 10 * MINUTE, rampMs: MINUTE }));

@@ -41,13 +41,13 @@ export interface UnmetEvalSettings {
 
 export const FULL_UNMET_EVAL: UnmetEvalSettings = {
   seed: 1,
-  runs: 4,
-  hours: 4,
-  ratePerSec: 60,
+  runs: 3,
+  hours: 3,
+  ratePerSec: 40,
   plans: 8,
   windows: { sizeMs: 5 * MINUTE, slideMs: 10_000, allowedLatenessMs: 5_000 },
 };
-export const SMALL_UNMET_EVAL: UnmetEvalSettings = { ...FULL_UNMET_EVAL, seed: 5, runs: 1, hours: 2, ratePerSec: 30, plans: 4 };
+export const SMALL_UNMET_EVAL: UnmetEvalSettings = { ...FULL_UNMET_EVAL, seed: 5, runs: 1, hours: 2, ratePerSec: 20, plans: 4 };
 
 export type UnmetFamily = 'emerging' | 'new';
 
