@@ -51,11 +51,11 @@ export async function* storedEvents(client: ClickHouseClient, database: string, 
 export async function storedSpan(client: ClickHouseClient, database: string): Promise<{ first?: number; last?: number }> {
   const db = ident(database);
   const result = await client.query({
-    query: `SELECT min(first) AS first, max(last) AS last FROM (
-              SELECT toUnixTimestamp64Milli(min(ts)) AS first, toUnixTimestamp64Milli(max(ts)) AS last FROM ${db}.events_search
-              UNION ALL SELECT toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)) FROM ${db}.events_view
-              UNION ALL SELECT toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)) FROM ${db}.events_sale)
-            WHERE last > 0`,
+    query: `SELECT min(f) AS first, max(l) AS last FROM (
+              SELECT toUnixTimestamp64Milli(min(ts)) AS f, toUnixTimestamp64Milli(max(ts)) AS l, count() AS n FROM ${db}.events_search
+              UNION ALL SELECT toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)), count() FROM ${db}.events_view
+              UNION ALL SELECT toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)), count() FROM ${db}.events_sale)
+            WHERE n > 0`,
     format: 'JSONEachRow',
   });
   const [row] = await result.json<{ first: string | number | null; last: string | number | null }>();
