@@ -131,7 +131,9 @@ export function forecastFromPeers(
     if (scored.length >= MIN_PEERS) break;
   }
   if (scored.length === 0) return undefined;
-  const k = Math.max(MIN_PEERS, Math.ceil(2 * Math.sqrt(scored.length)));
+  // Past surges are matched; the prior is a prior: all of it stands (matching would favour its long shapes,
+  // which look flattest over the first windows).
+  const k = group === 'prior' ? scored.length : Math.max(MIN_PEERS, Math.ceil(2 * Math.sqrt(scored.length)));
   scored.sort((a, b) => a.distance - b.distance);
   const cut = scored[Math.min(k, scored.length) - 1]!.distance;
   const nearest = scored.filter((s) => s.distance <= cut);
@@ -161,25 +163,29 @@ function atPosition(sorted: readonly number[], at: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
+/** Time scales in the prior: log-spaced from one detector window to the persistence. */
+const PRIOR_SCALES = 11;
+
 /**
- * The prior when there is no history: a broad family of surge shapes
- * around a planning assumption of how long surges last (`persistenceMs`,
- * the rule file's `projection.persistence`): rises from 1/200 to 1/3 of
- * it, fades with half-lives from 1/50 of it to all of it, some settling at
- * half their peak for good. Age 0 is where a shape first reaches 30% of
- * its peak excess, about where a detector opens a spike.
+ * The prior when there is no history: surges of every time scale T from the
+ * detector's window (a burst of seconds) to a planning assumption of how
+ * long surges last (`persistenceMs`, the rule file's
+ * `projection.persistence`), equally likely on the log scale. Each rises
+ * over T/4, may hold up to T/4, then halves every T/2; one in four settles
+ * at half its peak for good (a new normal). Age 0 is where a shape first
+ * reaches 30% of its peak excess, about where a detector opens a spike.
+ * Without history nobody knows whether a spike lasts seconds or weeks: the
+ * median is a surge of middling length (the geometric middle of the range)
+ * and the interval spans the rest.
  */
-export function priorCurves(persistenceMs: number, origin: SurgeOrigin): SurgeCurve[] {
+export function priorCurves(persistenceMs: number, windowMs: number, origin: SurgeOrigin): SurgeCurve[] {
+  const top = Math.max(windowMs, persistenceMs);
   const curves: SurgeCurve[] = [];
-  const p = persistenceMs;
-  for (const riseMs of [p / 200, p / 50, p / 12, p / 3]) {
-    for (const plateauMs of [0, riseMs]) {
-      for (const decayHalfLifeMs of [p / 50, p / 12, p / 3, p]) {
-        for (const settle of [0, 0.5]) {
-          const shape: SurgeShape = { kind: 'fad', peak: 2, riseMs, plateauMs, decayHalfLifeMs, settle, viewLagMs: 0, saleLagMs: 0 };
-          curves.push(shapeCurve(shape, origin));
-        }
-      }
+  for (let i = 0; i < PRIOR_SCALES; i++) {
+    const scale = windowMs * (top / windowMs) ** (i / (PRIOR_SCALES - 1));
+    for (const [plateau, settle] of [[0, 0], [1 / 8, 0], [1 / 4, 0], [1 / 4, 0.5]] as const) {
+      const shape: SurgeShape = { kind: 'fad', peak: 2, riseMs: scale / 4, plateauMs: plateau * scale, decayHalfLifeMs: scale / 2, settle, viewLagMs: 0, saleLagMs: 0 };
+      curves.push(shapeCurve(shape, origin));
     }
   }
   return curves;

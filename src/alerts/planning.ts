@@ -9,7 +9,7 @@
 import type { CatalogItem, Dimension, Spike, TrendEvent } from '../domain.js';
 import { priorCurves, type PeerGroup } from './analogs.js';
 import { ConversionRates, type Conversion, type Funnel } from './conversion.js';
-import { formatDemand, projectDemand, type Projection } from './projection.js';
+import { formatDemand, projectDemand, type DayRecords, type Projection } from './projection.js';
 import type { ProjectionLevel } from './rules.js';
 import type { SurgeCurve } from './surge-curves.js';
 import { SurgeTracks, type SurgeTrack } from './surge-track.js';
@@ -54,14 +54,6 @@ export function conversionSpread(items: readonly { category: string; events: num
 export const SHOP_RECORD = 'shop';
 export const recordKey = (dimension: Dimension, key: string) => `${dimension}:${key}`;
 
-/**
- * A day may come to at most this many times the key's best day so far...
- * (surges do break records: this only stops a burst of seconds becoming millions)
- */
-export const KEY_RECORD_HEADROOM = 10;
-/** ...and this many times its category's best day (which already holds its biggest items' surges). */
-export const CATEGORY_RECORD_HEADROOM = 2;
-
 export interface DemandPlannerOptions {
   readonly catalog: (sku: string) => CatalogItem | undefined;
   /** A product's variants (items naming it as parent); empty for plain items. */
@@ -82,7 +74,7 @@ export class DemandPlanner {
   private readonly byAttribute = new Map<string, Map<string, CatalogItem>>();
   private curvesByDimension = new Map<Dimension, SurgeCurve[]>();
   private readonly groups = new Map<string, PeerGroup[]>();
-  private readonly priors = new Map<number, SurgeCurve[]>();
+  private readonly priors = new Map<string, SurgeCurve[]>();
 
   constructor(private readonly options: DemandPlannerOptions) {
     this.conversion = new ConversionRates((event) =>
@@ -145,8 +137,8 @@ export class DemandPlanner {
       track,
       windowMs: settings.windowMs,
       conversion: this.conversionFor(category),
-      peers: [...this.peerGroups(spike, category), { name: 'prior', curves: this.prior(settings.persistenceMs) }],
-      capPerDay: this.capPerDay(spike, category),
+      peers: [...this.peerGroups(spike, category), { name: 'prior', curves: this.prior(settings.persistenceMs, settings.windowMs) }],
+      records: this.records(spike, category),
       ...(this.history.conversionSpread !== undefined ? { conversionSpread: this.history.conversionSpread } : {}),
       persistenceMs: settings.persistenceMs,
       level: settings.level,
@@ -208,23 +200,20 @@ export class DemandPlanner {
     return groups;
   }
 
-  private prior(persistenceMs: number): SurgeCurve[] {
-    let curves = this.priors.get(persistenceMs);
-    if (!curves) this.priors.set(persistenceMs, (curves = priorCurves(persistenceMs, { dimension: 'sku', key: '(prior)' })));
+  private prior(persistenceMs: number, windowMs: number): SurgeCurve[] {
+    const id = `${persistenceMs}/${windowMs}`;
+    let curves = this.priors.get(id);
+    if (!curves) this.priors.set(id, (curves = priorCurves(persistenceMs, windowMs, { dimension: 'sku', key: '(prior)' })));
     return curves;
   }
 
-  /** The most units a day may come to: the key's best day and its category's, with headroom; the shop's best day. */
-  private capPerDay(spike: Pick<Spike, 'dimension' | 'key'>, category: string | undefined): number | undefined {
+  /** The best days the store knows of for the key, its category and the shop. */
+  private records(spike: Pick<Spike, 'dimension' | 'key'>, category: string | undefined): DayRecords {
     const { records } = this.history;
-    const caps: number[] = [];
     const own = spike.dimension === 'query' || spike.dimension === 'term' ? undefined : records.get(recordKey(spike.dimension, spike.key));
-    if (own !== undefined) caps.push(KEY_RECORD_HEADROOM * own);
-    const categoryRecord = category === undefined ? undefined : records.get(recordKey('category', category));
-    if (categoryRecord !== undefined) caps.push(CATEGORY_RECORD_HEADROOM * categoryRecord);
+    const wider = category === undefined ? undefined : records.get(recordKey('category', category));
     const shop = records.get(SHOP_RECORD);
-    if (shop !== undefined) caps.push(CATEGORY_RECORD_HEADROOM * shop);
-    return caps.length ? Math.max(1, Math.min(...caps)) : undefined;
+    return { ...(own !== undefined ? { key: own } : {}), ...(wider !== undefined ? { category: wider } : {}), ...(shop !== undefined ? { shop } : {}) };
   }
 
   /** The catalog items a key's demand lands on: a product's variants, a category's or attribute's items, a search's linked items. */

@@ -14,8 +14,8 @@
  *      (src/alerts/analogs.ts); their quantiles are the interval, widened
  *      by the noise of today's excess, of the item's conversion and of the
  *      outcome itself;
- *   3. capped by sane priors: no day above a multiple of the key's best
- *      day, nor above its category's best day.
+ *   3. capped by sane priors: no day above ten times the key's best day
+ *      (or what it sells a day now), nor twice its category's best day.
  */
 import type { Dimension, Spike } from '../domain.js';
 import { forecastFromPeers, predictiveQuantile, quantile, type PeerGroup } from './analogs.js';
@@ -55,8 +55,8 @@ export interface ProjectionBasis {
   readonly peers: number;
   /** The broadest group they were drawn from: the key's own surges, its category's, ..., or the prior. */
   readonly peerGroup?: PeerGroup['name'];
-  /** Most units a day may come to (baseline and extra): a multiple of the key's best day, or its category's best day. */
-  readonly capPerDay?: number;
+  /** Most units a day may come to (baseline and extra): see `capPerDay`. */
+  readonly capPerDay: number;
 }
 
 export interface Projection {
@@ -86,12 +86,36 @@ export interface ProjectionInput {
   readonly conversion: Conversion;
   /** Past surges to forecast from, most specific group first, the prior last. */
   readonly peers: readonly PeerGroup[];
-  /** Most units a day may come to, when records are known. */
-  readonly capPerDay?: number;
+  /** The best days the store knows of, which cap the projection. */
+  readonly records: DayRecords;
   /** How far an item's units per event sit from its category's (standard deviation of the log ratio), when measured. */
   readonly conversionSpread?: number;
   readonly persistenceMs: number;
   readonly level: ProjectionLevel;
+}
+
+/** Best days' units (baseline and extra), when the store has seen them. */
+export interface DayRecords {
+  readonly key?: number;
+  readonly category?: number;
+  /** The whole shop's. */
+  readonly shop?: number;
+}
+
+/**
+ * A day may come to at most this many times the key's best day, or what it
+ * sells a day now if more or if it has no record (surges do break records:
+ * this only stops a burst of seconds becoming millions)...
+ */
+export const KEY_RECORD_HEADROOM = 10;
+/** ...and this many times its category's best day, or the shop's (which already hold their biggest items' surges). */
+export const CATEGORY_RECORD_HEADROOM = 2;
+
+/** The most units a day may come to, baseline included. */
+export function capPerDay(records: DayRecords, baselinePerDay: number): number {
+  const caps = [KEY_RECORD_HEADROOM * Math.max(records.key ?? 0, baselinePerDay)];
+  for (const wider of [records.category, records.shop]) if (wider !== undefined) caps.push(CATEGORY_RECORD_HEADROOM * wider);
+  return Math.max(1, Math.min(...caps));
 }
 
 const DAY_MS = 86_400_000;
@@ -166,6 +190,7 @@ export function projectDemand(input: ProjectionInput): Projection {
   const lo = (1 - level) / 2;
   const horizons = [DAY_MS, 7 * DAY_MS];
   const forecast = estimate && excess > 0 ? forecastFromPeers(track, windowMs, horizons, input.peers, unitsPerEvent) : undefined;
+  const dayCap = capPerDay(input.records, baselinePerMs * DAY_MS);
 
   const range = (h: number, index: number): DemandRange => {
     const baseline = baselinePerMs * h;
@@ -181,11 +206,10 @@ export function projectDemand(input: ProjectionInput): Projection {
     const outcome = z * Math.sqrt(unitsPerSale * (baseline + Math.max(0, median)));
     let low = median - Math.hypot(median - widen(predictiveQuantile(ensemble, lo), -1), outcome);
     let high = median + Math.hypot(widen(predictiveQuantile(ensemble, 1 - lo), 1) - median, outcome);
-    let extra = median;
-    if (input.capPerDay !== undefined) {
-      const cap = Math.max(0, input.capPerDay - baselinePerMs * DAY_MS) * (h / DAY_MS);
-      [low, extra, high] = [Math.min(low, cap), Math.min(extra, cap), Math.min(high, cap)];
-    }
+    const cap = Math.max(0, dayCap - baselinePerMs * DAY_MS) * (h / DAY_MS);
+    const extra = Math.min(median, cap);
+    low = Math.min(low, cap);
+    high = Math.min(high, cap);
     // Fewer than none cannot be sold.
     low = Math.max(low, -baseline);
     return { baseline: Math.round(baseline), extra: Math.round(extra), low: Math.round(low), high: Math.round(high) };
@@ -203,7 +227,7 @@ export function projectDemand(input: ProjectionInput): Projection {
     ageMs: (track.points[track.points.length - 1]?.end ?? track.startedAt) - track.startedAt,
     peers: forecast?.peers ?? 0,
     ...(forecast ? { peerGroup: forecast.group } : {}),
-    ...(input.capPerDay !== undefined ? { capPerDay: Math.round(input.capPerDay) } : {}),
+    capPerDay: Math.round(dayCap),
   };
   return {
     level,

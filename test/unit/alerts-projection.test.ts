@@ -42,6 +42,7 @@ const input = (over: Partial<ProjectionInput> = {}): ProjectionInput => ({
   windowMs: 5 * MINUTE,
   conversion: { salesPerView: 0.1, salesPerSearch: 0.05, unitsPerSale: 1, unitsPerEvent: 0.1 },
   peers: [{ name: 'category', curves: Array.from({ length: 30 }, (_, i) => fad(`P${i}`)) }],
+  records: {},
   persistenceMs: 2 * DAY,
   level: 0.8,
   ...over,
@@ -84,23 +85,27 @@ describe('projection: extra units a spike implies', () => {
     expect(faded.next7d.extra).toBeLessThan(steady.next7d.extra / 20);
   });
 
-  it('without history, draws on a broad prior, and caps a burst of seconds by the key best day', () => {
+  it('without history, draws on a broad prior, and caps a burst of seconds by what the key sells', () => {
     // The issue: 10 s windows, a 20-second surge of 3,000 events projected at +36,000,000 units over 7 days.
     const burst = {
       spike: { dimension: 'sku' as const, volume: 3_000, expected: 150, drivers: { search: 0, view: 2_700, sale: 300 } },
       track: track([2_850, 2_850], 150, 10_000),
       windowMs: 10_000,
-      peers: [{ name: 'prior' as const, curves: priorCurves(2 * DAY, { dimension: 'sku', key: '(prior)' }) }],
+      peers: [{ name: 'prior' as const, curves: priorCurves(2 * DAY, 10_000, { dimension: 'sku', key: '(prior)' }) }],
     };
-    const uncapped = projectDemand(input(burst));
-    expect(uncapped.basis.peerGroup).toBe('prior');
-    // The key's best day was twice what its baseline sells now: ten times that is the most a day may come to.
-    const cap = 10 * 2 * uncapped.baselineUnitsPerDay;
-    const capped = projectDemand(input({ ...burst, capPerDay: cap }));
-    expect(capped.basis.capPerDay).toBe(cap);
-    expect(capped.next24h.high).toBeLessThanOrEqual(cap - capped.baselineUnitsPerDay);
-    expect(capped.next7d.high).toBeLessThanOrEqual(7 * (cap - capped.baselineUnitsPerDay) + 1);
-    expect(capped.next7d.extra).toBeLessThan(uncapped.next7d.extra);
+    const p = projectDemand(input(burst));
+    expect(p.basis.peerGroup).toBe('prior');
+    // With no record, a day comes to at most ten times what the key sells a day now.
+    expect(Math.abs(p.basis.capPerDay! - 10 * p.baselineUnitsPerDay)).toBeLessThanOrEqual(10);
+    expect(p.next24h.high).toBeLessThanOrEqual(9 * p.baselineUnitsPerDay + 1);
+    expect(p.next7d.high).toBeLessThanOrEqual(7 * 9 * p.baselineUnitsPerDay + 1);
+    // Seconds or weeks, nobody knows yet: the interval spans orders of magnitude, the median a surge of middling length.
+    expect(p.next24h.high / Math.max(1, p.next24h.low)).toBeGreaterThan(20);
+    // The old method let the burst fade over 2 days: about two days' worth of its rate over 7 days. Now: hours' worth.
+    expect(p.next7d.extra).toBeLessThan(p.unitsPerDayNow / 2);
+    // The key's best day and its category's: the tighter one holds.
+    const capped = projectDemand(input({ ...burst, records: { key: 2 * p.baselineUnitsPerDay, category: 6 * p.baselineUnitsPerDay } }));
+    expect(Math.abs(capped.basis.capPerDay! - 12 * p.baselineUnitsPerDay)).toBeLessThanOrEqual(12);
   });
 
   it('projects nothing for a key back at its baseline, and says so without sales or a leading signal', () => {

@@ -99,11 +99,12 @@ describe('peers', () => {
     expect(predictiveQuantile(sorted, 0.9)).toBeCloseTo(18.9, 6);
   });
 
-  it('fall back on a prior family of shapes that grows with the persistence', () => {
-    const prior = priorCurves(2 * DAY, { dimension: 'sku', key: '(prior)' });
-    expect(prior).toHaveLength(64);
-    const total = (p: number) => priorCurves(p, { dimension: 'sku', key: '(prior)' }).reduce((sum, c) => sum + cumulativeAt(c, 7 * DAY), 0);
-    expect(total(4 * DAY)).toBeGreaterThan(total(DAY));
+  it('fall back on a prior family of shapes from one window to the persistence', () => {
+    const prior = priorCurves(2 * DAY, 5 * MINUTE, { dimension: 'sku', key: '(prior)' });
+    expect(prior).toHaveLength(44);
+    const total = (p: number, w: number) => priorCurves(p, w, { dimension: 'sku', key: '(prior)' }).reduce((sum, c) => sum + cumulativeAt(c, 7 * DAY), 0);
+    expect(total(4 * DAY, 5 * MINUTE)).toBeGreaterThan(total(DAY, 5 * MINUTE));
+    expect(total(2 * DAY, 10_000)).toBeLessThan(total(2 * DAY, HOUR));
   });
 
   it('measure how far items convert from their category', () => {
