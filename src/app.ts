@@ -181,13 +181,16 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       categoryOfQuery: (query) => linker.link(query).find((link) => link.dimension === 'category')?.key,
     });
     const demand = planner;
-    const refreshHistory = async () => {
-      try {
-        demand.setHistory(await loadPlanningHistory({ client: clickhouse, database: config.clickhouse.database, catalog: catalog.lookup, now: Date.now() }));
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'planning history not read; projections keep the last figures');
-      }
-    };
+    /** The read in flight, if any: stopping waits for it, as the store must not close under a query. */
+    let historyRead: Promise<void> = Promise.resolve();
+    const refreshHistory = () =>
+      (historyRead = historyRead.then(async () => {
+        try {
+          demand.setHistory(await loadPlanningHistory({ client: clickhouse, database: config.clickhouse.database, catalog: catalog.lookup, now: Date.now() }));
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'planning history not read; projections keep the last figures');
+        }
+      }));
     // What shoppers search for that the catalog lacks.
     const unmet = new UnmetTracker(linker);
     const links = (query: string) => linker.link(query);
@@ -199,9 +202,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     // Soon after start (what the stream replayed is stored by then), then every HISTORY_REFRESH_MS.
     const firstRefresh = setTimeout(() => void refreshHistory(), 60_000);
     const historyTimer = setInterval(() => void refreshHistory(), HISTORY_REFRESH_MS);
-    closers.push(() => {
+    closers.push(async () => {
       clearTimeout(firstRefresh);
       clearInterval(historyTimer);
+      await historyRead;
     });
 
     // Alerts for planners (docs/alerts.md): rules on every detection -> grouped notifications -> webhook / NATS.
@@ -275,6 +279,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       }
     };
 
+    const backtests = createBacktestsRouter({
+      client: clickhouse,
+      database: config.clickhouse.database,
+      windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
+      rules: () => alerts.ruleSettings(),
+    });
+    // A backtest running in the app stops with it, before the store closes.
+    closers.push(() => backtests.stop());
+
     const auth = new Auth({ adminToken: config.token, viewToken: config.viewToken });
     const httpApp = createHttpApp({
       auth,
@@ -289,12 +302,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       webDir: WEB_DIR,
       alerts: createAlertsRouter({ alerts, reader: store.reader, database: config.clickhouse.database }),
       unmet: createUnmetRouter({ live: unmetBoard, reader: store.reader, database: config.clickhouse.database }),
-      backtests: createBacktestsRouter({
-        client: clickhouse,
-        database: config.clickhouse.database,
-        windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
-        rules: () => alerts.ruleSettings(),
-      }),
+      backtests: backtests.router,
     });
     const server: Server = createServer(httpApp);
     const feed = new FeedServer({

@@ -37,9 +37,15 @@ const body = z.object({
   rules: z.object({ text: z.string().min(1).max(200_000), source: z.string().max(512).default('(request)') }).optional(),
 });
 
-export function createBacktestsRouter(options: BacktestsRouterOptions): Router {
+export interface BacktestsRouter {
+  readonly router: Router;
+  /** Stops a running backtest and waits for it to let go of the store. */
+  stop(): Promise<void>;
+}
+
+export function createBacktestsRouter(options: BacktestsRouterOptions): BacktestsRouter {
   const router = Router();
-  let running = false;
+  let running: { readonly abort: AbortController; readonly done: Promise<unknown> } | undefined;
   router.post('/backtests', async (req, res) => {
     const request = parse(body, req.body);
     let rules: BacktestRequest['rules'];
@@ -53,23 +59,32 @@ export function createBacktestsRouter(options: BacktestsRouterOptions): Router {
       res.status(409).json({ error: 'a backtest is already running in this app; wait for it to finish', code: 'busy' });
       return;
     }
-    running = true;
+    const abort = new AbortController();
     res.status(200).type('application/x-ndjson');
     const send = (message: object) => res.write(`${JSON.stringify(message)}\n`);
+    const done = runBacktest(
+      options.client,
+      options.database,
+      { fromMs: Number(request.from), toMs: Number(request.to), warmupMs: parseDuration(request.warmup)!, rules, windows: options.windows },
+      (progress) => send({ type: 'progress', ...progress }),
+      abort.signal,
+    ).then(
+      (result) => send({ type: 'result', ...result }),
+      (err: Error) => send({ type: 'error', error: err instanceof BacktestError ? err.message : `backtest failed: ${err.message}` }),
+    );
+    running = { abort, done };
     try {
-      const result = await runBacktest(
-        options.client,
-        options.database,
-        { fromMs: Number(request.from), toMs: Number(request.to), warmupMs: parseDuration(request.warmup)!, rules, windows: options.windows },
-        (progress) => send({ type: 'progress', ...progress }),
-      );
-      send({ type: 'result', ...result });
-    } catch (err) {
-      send({ type: 'error', error: err instanceof BacktestError ? err.message : `backtest failed: ${(err as Error).message}` });
+      await done;
     } finally {
-      running = false;
+      running = undefined;
       res.end();
     }
   });
-  return router;
+  return {
+    router,
+    async stop() {
+      running?.abort.abort();
+      await running?.done;
+    },
+  };
 }

@@ -61,6 +61,7 @@ export async function runBacktest(
   database: string,
   request: BacktestRequest,
   onProgress?: (progress: BacktestProgress) => void,
+  signal?: AbortSignal,
 ): Promise<BacktestResult> {
   const { fromMs, toMs, warmupMs } = request;
   if (!(toMs > fromMs)) throw new BacktestError(`--to must be after --from (got ${new Date(fromMs).toISOString()} .. ${new Date(toMs).toISOString()})`);
@@ -71,6 +72,7 @@ export async function runBacktest(
   const replay = new Replay({ windows: request.windows, fromMs, toMs, rules: request.rules, catalog, history });
   const begin = fromMs - warmupMs;
   for await (const slice of storedEvents(client, database, begin, toMs)) {
+    if (signal?.aborted) throw new BacktestError('the backtest was stopped (the app is shutting down)');
     replay.push(slice);
     const { events, eventTime, alerts } = replay.progress;
     const seconds = (performance.now() - started) / 1000;
