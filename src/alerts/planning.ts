@@ -118,10 +118,6 @@ export class DemandPlanner {
     this.groups.clear();
   }
 
-  get pastSurges(): number {
-    return this.history.curves.length;
-  }
-
   /** Every spike update, whether it alerts or not: its path is what the projection matches. */
   track(spike: Spike): SurgeTrack {
     const track = this.tracks.update(spike);

@@ -23,8 +23,7 @@ export const CURVE_AGES: readonly number[] = (() => {
   return [...before, 0, ...after];
 })();
 
-/** The earliest and latest age a curve can cover. */
-export const CURVE_FIRST_AGE = CURVE_AGES[0]!;
+/** The latest age a curve can cover. */
 export const CURVE_LAST_AGE = CURVE_AGES[CURVE_AGES.length - 1]!;
 
 /** Where a past surge happened: what the projection matches peers on. */
@@ -52,7 +51,7 @@ export interface SurgeCurve {
   readonly baselineRate: number;
   /** The key's baseline units per ms around the start: with `baselineRate`, its usual units per event. */
   readonly baselineUnitsRate: number;
-  /** The first age the data covers (at or after CURVE_FIRST_AGE). */
+  /** The first age the data covers (at or after CURVE_AGES[0]). */
   readonly fromAge: number;
   /** The last age the data covers. */
   readonly toAge: number;

@@ -47,9 +47,6 @@ export class SurgeTracks {
     }
   }
 
-  get size(): number {
-    return this.tracks.size;
-  }
 }
 
 /** Drops every other point of the older half: detail stays where the spike is now. */
