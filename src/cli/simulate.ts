@@ -87,8 +87,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   const catalog = options.variants ? withVariants(plain, options.seed) : plain;
   const now = Date.now();
   const fromTs = options.backfill ? now - options.durationMs : now;
+  // Steady history has no surges, but those a few shoppers always search for are searched for in it too.
   const plans = options.steady
-    ? { spikes: [], unmet: [] }
+    ? { spikes: [], unmet: rollingPlans(catalog, fromTs, options.durationMs, options.seed).unmet.map((plan) => ({ ...plan, peakPerSec: 0 })) }
     : options.spikes.length > 0
       ? { spikes: plannedSpikes(options.spikes, catalog, fromTs, options.durationMs), unmet: [] }
       : rollingPlans(catalog, fromTs, options.durationMs, options.seed);
