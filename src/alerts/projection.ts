@@ -120,7 +120,7 @@ export function capPerDay(records: DayRecords, baselinePerDay: number): number {
 
 const DAY_MS = 86_400_000;
 /** Two-sided normal quantiles for the supported levels. */
-export const Z: Record<ProjectionLevel, number> = { 0.5: 0.6745, 0.8: 1.2816, 0.9: 1.6449, 0.95: 1.96 };
+const Z: Record<ProjectionLevel, number> = { 0.5: 0.6745, 0.8: 1.2816, 0.9: 1.6449, 0.95: 1.96 };
 /**
  * How far an item's conversion may sit from the figure used (its category's,
  * or the shop's): one standard deviation on the log scale, until the store's

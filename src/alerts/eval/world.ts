@@ -15,11 +15,11 @@ import { drawSurgeShape, surgeMultiplier, SURGE_SHAPE_KINDS, type SurgeShape, ty
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Series start on a Monday, 00:00 UTC. */
-export const WORLD_START_MS = Date.UTC(2025, 0, 6);
+const WORLD_START_MS = Date.UTC(2025, 0, 6);
 /** History before a surge's searches begin: room for the detector's warm-up and a baseline with a daily profile. */
-export const HISTORY_DAYS = 4;
+const HISTORY_DAYS = 4;
 /** After the onset: the longest horizon (7 d) after an alert that may come a day or more in. */
-export const AFTER_DAYS = 10;
+const AFTER_DAYS = 10;
 /** How far an item's funnel sits from its category's (log-normal spread). */
 const ITEM_SPREAD = 0.3;
 
@@ -72,7 +72,7 @@ export function drawCategories(seed: number, count: number): Category[] {
   });
 }
 
-export function drawKind(category: Category, rng: Rng): SurgeShapeKind {
+function drawKind(category: Category, rng: Rng): SurgeShapeKind {
   let u = rng.next();
   for (const kind of SURGE_SHAPE_KINDS) {
     u -= category.mix[kind];
