@@ -12,6 +12,7 @@ import {
   type SurgeShapeKind,
   type UnmetPlan,
 } from '../sim/index.js';
+import { hashSeed } from '../hash.js';
 import { Rng } from '../sim/random.js';
 import { surgeSpanMs } from '../sim/shapes.js';
 import type { CatalogItem } from '../domain.js';
@@ -56,13 +57,15 @@ const DEMO_FAMILIES: readonly SurgeShapeKind[] = ['fad', 'fad', 'fad', 'flop', '
 /** Surges in the demo play out sixty times faster than in a shop: a fad of hours takes minutes. */
 const DEMO_TIME_SCALE = 1 / 60;
 
+/** What a few shoppers always search for, of each idea the catalog lacks: searches a second. */
+const UNMET_BACKGROUND_PER_SEC = 0.1;
+
 /**
  * A surge on a pseudo-random product every few minutes (fads, flops, new
- * normals, builders at sixty times a shop's pace), and searches for
- * something the catalog lacks every few minutes, so a demo wall always has
- * something to show on every board.
+ * normals, builders at sixty times a shop's pace), so a demo wall always has
+ * something to show.
  */
-function rollingPlans(catalog: readonly CatalogItem[], fromTs: number, durationMs: number, seed: number): { spikes: SpikePlan[]; unmet: UnmetPlan[] } {
+function rollingSpikes(catalog: readonly CatalogItem[], fromTs: number, durationMs: number, seed: number): SpikePlan[] {
   const horizon = Number.isFinite(durationMs) ? durationMs : 24 * 3_600_000;
   const rng = new Rng(seed);
   const products = [...new Set(catalog.map((item) => item.parent ?? item.sku))];
@@ -71,15 +74,27 @@ function rollingPlans(catalog: readonly CatalogItem[], fromTs: number, durationM
     const shape = drawSurgeShape(rng.pick(DEMO_FAMILIES), rng, DEMO_TIME_SCALE);
     spikes.push({ sku: rng.pick(products), factor: shape.peak, startMs: t, durationMs: Math.round(Math.min(surgeSpanMs(shape), 45 * 60_000)), shape });
   }
+  return spikes;
+}
+
+/**
+ * Searches for something the catalog lacks taking off every few minutes,
+ * each idea in turn; a few shoppers search for every idea all along (also
+ * in `steady` history: then nothing takes off). The ideas come from a
+ * stream of their own, so history and live traffic agree on them.
+ */
+function unmetSearches(catalog: readonly CatalogItem[], fromTs: number, durationMs: number, seed: number, steady: boolean): UnmetPlan[] {
+  const horizon = Number.isFinite(durationMs) ? durationMs : 24 * 3_600_000;
+  const rng = new Rng(hashSeed(seed, 'unmet'));
   const ideas = unmetIdeas(catalog, rng);
-  const unmet: UnmetPlan[] = [];
+  if (steady) return ideas.map((idea) => ({ ...idea, startMs: fromTs, durationMs: 1, peakPerSec: 0, backgroundPerSec: UNMET_BACKGROUND_PER_SEC }));
+  const plans: UnmetPlan[] = [];
   for (let t = fromTs + 3 * 60_000, i = 0; t < fromTs + horizon && ideas.length > 0; t += 5 * 60_000 + rng.int(0, 4 * 60_000), i++) {
-    const idea = ideas[i % ideas.length]!;
-    // A few shoppers always ask for it (once per idea: the plans cycle through them); then it takes off.
-    const background = i < ideas.length ? { backgroundPerSec: 0.1 } : {};
-    unmet.push({ ...idea, startMs: t, durationMs: rng.int(6, 12) * 60_000, peakPerSec: rng.uniform(0.5, 1.5), rampMs: 2 * 60_000, ...background });
+    // Each idea's trickle comes with its first plan (the plans cycle through the ideas).
+    const background = i < ideas.length ? { backgroundPerSec: UNMET_BACKGROUND_PER_SEC } : {};
+    plans.push({ ...ideas[i % ideas.length]!, startMs: t, durationMs: rng.int(6, 12) * 60_000, peakPerSec: rng.uniform(0.5, 1.5), rampMs: 2 * 60_000, ...background });
   }
-  return { spikes, unmet };
+  return plans;
 }
 
 export async function simulate(options: SimulateOptions): Promise<SimulationSummary> {
@@ -87,12 +102,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   const catalog = options.variants ? withVariants(plain, options.seed) : plain;
   const now = Date.now();
   const fromTs = options.backfill ? now - options.durationMs : now;
-  // Steady history has no surges, but those a few shoppers always search for are searched for in it too.
-  const plans = options.steady
-    ? { spikes: [], unmet: rollingPlans(catalog, fromTs, options.durationMs, options.seed).unmet.map((plan) => ({ ...plan, peakPerSec: 0 })) }
-    : options.spikes.length > 0
-      ? { spikes: plannedSpikes(options.spikes, catalog, fromTs, options.durationMs), unmet: [] }
-      : rollingPlans(catalog, fromTs, options.durationMs, options.seed);
+  // Steady history has no surges, but what a few shoppers always search for is searched for in it too.
+  const rolling = options.spikes.length === 0;
+  const plans = {
+    spikes: options.steady ? [] : rolling ? rollingSpikes(catalog, fromTs, options.durationMs, options.seed) : plannedSpikes(options.spikes, catalog, fromTs, options.durationMs),
+    unmet: rolling ? unmetSearches(catalog, fromTs, options.durationMs, options.seed, options.steady ?? false) : [],
+  };
   const traffic = createTraffic({ seed: options.seed, catalog, ratePerSec: options.ratePerSec, ...plans });
   const summary = await runSimulation({
     nc: options.nc,
