@@ -40,7 +40,7 @@ export interface QueryCoverage {
   readonly missing: readonly string[];
   /** Share of the terms the closest item has: 1 when some item has them all. */
   readonly strength: number;
-  /** The closest items (most terms in common), at most three, best first. */
+  /** The closest items (most terms in common; variants as their product), at most three. */
   readonly nearest: readonly string[];
   /** Attribute keys (`name=value`) whose value words the query names. */
   readonly attributes: readonly string[];
@@ -180,8 +180,10 @@ export class SearchLinker {
     const hits = new Map<string, number>();
     for (const term of known) for (const sku of this.#postings.get(term) ?? []) hits.set(sku, (hits.get(sku) ?? 0) + 1);
     const best = Math.max(0, ...hits.values());
-    const nearest = [...hits].filter(([, n]) => n === best && best > 0).map(([sku]) => sku).sort();
-    const closest = nearest.length ? this.#items.get(nearest[0]!)! : undefined;
+    const closestSkus = [...hits].filter(([, n]) => n === best && best > 0).map(([sku]) => sku).sort();
+    const closest = closestSkus.length ? this.#items.get(closestSkus[0]!)! : undefined;
+    // Variants of one product are one closest thing.
+    const nearest = [...new Set(closestSkus.map((sku) => this.#items.get(sku)!.product))];
     const missing = [...unknown, ...known.filter((term) => !closest?.words.has(term))];
     const attributes = [...this.#attributes]
       .filter(([, { words }]) => words.size > 0 && [...words].every((word) => known.includes(word)))

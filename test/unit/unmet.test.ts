@@ -53,8 +53,9 @@ describe('coverage of a search by the catalog', () => {
     expect(withShirt.coverage('seersucker shorts').missing).toEqual(['seersucker', 'short']);
   });
 
-  it('links variants as their product', () => {
+  it('links variants as their product, and names their product as the closest item', () => {
     expect(linker.link('wide-leg trousers').filter((l) => l.dimension === 'sku')).toEqual([{ dimension: 'sku', key: 'T' }]);
+    expect(linker.coverage('sage wide-leg trousers')).toMatchObject({ missing: ['sage'], nearest: ['T'] });
   });
 });
 

@@ -104,7 +104,9 @@ class Card {
     setText(this.range, ` (${formatUnits(week.low)}–${formatUnits(week.high)})`);
     // What to make, per variant: `make 1,200 sage M · 900 sage L`.
     const variants = alert.demand.variants ?? [];
-    setText(this.variants, variants.length ? `make ${variants.slice(0, 3).map((v) => `${formatUnits(v.units)} ${v.label}`).join(' · ')}` : '');
+    const make = variants.length ? `make ${variants.slice(0, 3).map((v) => `${formatUnits(v.units)} ${v.label}`).join(' · ')}` : '';
+    setText(this.variants, make);
+    this.variants.title = make;
     this.variants.hidden = variants.length === 0;
   }
 }
