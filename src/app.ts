@@ -12,16 +12,20 @@ import { pino, type Logger } from 'pino';
 import { jetstream } from '@nats-io/jetstream';
 import { BehaviorSubject, combineLatest, distinctUntilChanged, map } from 'rxjs';
 import { AlertManager } from './alerts/manager.js';
+import { DemandPlanner } from './alerts/planning.js';
 import { createAlertsRouter } from './api/alerts.js';
+import { createUnmetRouter } from './api/unmet.js';
+import { createBacktestsRouter } from './api/backtests.js';
 import { Auth } from './api/auth.js';
 import { createHttpApp, type Readiness, type WindowCounts } from './api/http.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/index.js';
 import { SearchLinker } from './detect/linking.js';
+import { UnmetTracker } from './detect/unmet.js';
 import { DEFAULT_DETECTOR_OPTIONS } from './detect/detector.js';
 import type { Dimension, Spike, TrendEvent } from './domain.js';
 import { LiveCounters } from './feed/counters.js';
-import type { SnapshotMessage, SpikeView } from './feed/protocol.js';
+import type { SnapshotMessage, SpikeView, UnmetView } from './feed/protocol.js';
 import { FeedServer } from './feed/server.js';
 import { Ingest } from './ingest/ingest.js';
 import { ensureJetStream } from './ingest/jetstream.js';
@@ -32,7 +36,8 @@ import { NatsSupervisor } from './nats/supervisor.js';
 import { openClickHouse, type ClickHouse } from './store/client.js';
 import { salesSince } from './store/sales.js';
 import { applyRetention } from './store/retention.js';
-import { catalogRow, spikeRow } from './store/rows.js';
+import { catalogRow, spikeRow, unmetRow } from './store/rows.js';
+import { loadPlanningHistory } from './store/planning-history.js';
 import { migrate } from './store/schema.js';
 import { isRowError } from './store/errors.js';
 import { openBatchInserts } from './store/batch-inserts.js';
@@ -57,6 +62,8 @@ export interface RunningApp {
 }
 
 const WEB_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web');
+/** How often the projection re-reads past surges, records and recent sales from ClickHouse. */
+const HISTORY_REFRESH_MS = 10 * 60_000;
 
 /** JSON logs; credentials never reach them, whatever a log call passes. */
 export function createLogger(level: Config['logLevel']): Logger {
@@ -173,19 +180,60 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     // The catalog table follows the in-memory catalog: the rollups join it for category and attributes.
     // Searches lead sales: each search also counts on the catalog keys it names.
     const linker = new SearchLinker();
+    // Demand projections (docs/alerts.md): the funnel, past surges and records, recent sales per item.
+    // It reads the catalog below through closures, and the catalog tells it of every item.
+    const demand = new DemandPlanner({
+      catalog: (sku) => catalog.lookup(sku),
+      variantsOf: (product) => catalog.variantsOf(product),
+      categoryOfQuery: (query) => linker.link(query).find((link) => link.dimension === 'category')?.key,
+    });
     const catalog = new Catalog({
       onUpsert: (item) => {
         linker.upsert(item);
+        demand.upsertItem(item);
         writer.add('catalog', catalogRow(item, Date.now()));
       },
     });
+    /** The read in flight, if any: stopping waits for it, as the store must not close under a query. */
+    let historyRead: Promise<void> = Promise.resolve();
+    const refreshHistory = () =>
+      (historyRead = historyRead.then(async () => {
+        try {
+          demand.setHistory(await loadPlanningHistory({ client: clickhouse, database: config.clickhouse.database, catalog: catalog.lookup, now: Date.now() }));
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'planning history not read; projections keep the last figures');
+        }
+      }));
+    // What shoppers search for that the catalog lacks.
+    const unmet = new UnmetTracker(linker);
     const links = (query: string) => linker.link(query);
     if (config.catalogPath) log.info({ items: await catalog.loadFile(config.catalogPath) }, 'catalog loaded');
     catalog.follow(nc, (problem) => log.warn({ problem }, 'catalog item rejected'));
     closers.push(() => catalog.stop());
 
+    await refreshHistory();
+    // Soon after start (what the stream replayed is stored by then), then every HISTORY_REFRESH_MS.
+    const firstRefresh = setTimeout(() => void refreshHistory(), 60_000);
+    const historyTimer = setInterval(() => void refreshHistory(), HISTORY_REFRESH_MS);
+    closers.push(async () => {
+      clearTimeout(firstRefresh);
+      clearInterval(historyTimer);
+      await historyRead;
+    });
+
     // Alerts for planners (docs/alerts.md): rules on every detection -> grouped notifications -> webhook / NATS.
-    const alerts = await AlertManager.start({ nc, writer, catalog: catalog.lookup, log, settings: config.alerts, dataDir: config.dataDir, windowMs: config.windows.sizeMs, metrics });
+    const alerts = await AlertManager.start({
+      nc,
+      writer,
+      catalog: catalog.lookup,
+      log,
+      settings: config.alerts,
+      dataDir: config.dataDir,
+      windowMs: config.windows.sizeMs,
+      metrics,
+      planner: demand,
+      unmet: (spike) => unmet.describe(spike),
+    });
     closers.push(() => alerts.stop());
     const reloadAlerts = () => alerts.reload().catch((err: Error) => log.error({ err: err.message }, 'alert rules not reloaded; the running ones stay'));
     process.on('SIGHUP', reloadAlerts);
@@ -206,10 +254,20 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     counters.restoreToday(today.units, today.revenue);
     const clusterCounters = cluster && new ClusterCounters(nc, cluster.instanceId, () => counters.read(), () => today);
     const readCounters = () => (clusterCounters ? clusterCounters.read() : counters.read());
+    const unmetView = (details: NonNullable<ReturnType<UnmetTracker['describe']>>): UnmetView => ({
+      ...details,
+      nearest: details.nearest.map((sku) => ({ sku, ...(catalog.lookup(sku) ? { title: catalog.lookup(sku)!.title } : {}) })),
+    });
     const view = (spike: Spike): SpikeView => {
       const item = spike.dimension === 'sku' ? catalog.lookup(spike.key) : undefined;
-      return item ? { ...spike, title: item.title, category: item.category } : spike;
+      const lacking = unmet.describe(spike);
+      return {
+        ...spike,
+        ...(item ? { title: item.title, category: item.category } : {}),
+        ...(lacking ? { unmet: unmetView(lacking) } : {}),
+      };
     };
+    const unmetBoard = (): SpikeView[] => unmet.ranking().map(({ spike, unmet: details }) => ({ ...spike, unmet: unmetView(details) }));
     const snapshot = (): SnapshotMessage => ({
       type: 'snapshot',
       serverTime: Date.now(),
@@ -218,6 +276,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       falling: board.ranking('falling').map(view),
       counters: readCounters(),
       alerts: board.alerts(),
+      unmet: unmetBoard(),
     });
 
     /** The key partitions this instance counts: partition 0 of 1 when alone. */
@@ -235,6 +294,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       }
     };
 
+    const backtests = createBacktestsRouter({
+      client: clickhouse,
+      database: config.clickhouse.database,
+      windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
+      rules: () => alerts.ruleSettings(),
+    });
+    // A backtest running in the app stops with it, before the store closes.
+    closers.push(() => backtests.stop());
+
     const auth = new Auth({ adminToken: config.token, viewToken: config.viewToken });
     const httpApp = createHttpApp({
       auth,
@@ -248,6 +316,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       database: config.clickhouse.database,
       webDir: WEB_DIR,
       alerts: createAlertsRouter({ alerts, reader: store.reader, database: config.clickhouse.database }),
+      unmet: createUnmetRouter({ live: unmetBoard, reader: store.reader, database: config.clickhouse.database }),
+      backtests: backtests.router,
     });
     const server: Server = createServer(httpApp);
     const feed = new FeedServer({
@@ -270,9 +340,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       const ranking = board.ranking('rising');
       const falling = board.ranking('falling');
       metrics.spikesOpen.set([...ranking, ...falling].filter((s) => s.status !== 'ended').length);
-      if (alertsLeader) alerts.onDetection(detection);
+      const lacking = unmet.step(detection);
+      // One instance stores unmet demand (alone: this one; scaled out: the one running the alerts).
+      if (alertsLeader) {
+        alerts.onDetection(detection);
+        for (const entry of lacking) writer.add('unmet_demand', unmetRow(entry));
+      }
       for (const spike of detection.updates) feed.broadcast({ type: 'spike', ...view(spike) });
       feed.broadcast({ type: 'ranking', windowEnd: detection.windowEnd, entries: ranking.map(view), falling: falling.map(view) });
+      feed.broadcast({ type: 'unmet', windowEnd: detection.windowEnd, entries: unmetBoard() });
     });
 
     const startCounter = (partition: number, replaying: boolean) => {
@@ -305,6 +381,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       const revenue = event.kind === 'sale' ? units * (event.price ?? catalog.lookup(event.sku)?.price ?? 0) : 0;
       counters.record(event.kind, units, revenue);
       alerts.observeEvent(event);
+      if (event.kind === 'search') unmet.observeSearch(event.query, event.ts);
     };
 
     let ingest: Ingest;

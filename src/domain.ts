@@ -47,6 +47,12 @@ export interface CatalogItem {
   readonly brand?: string;
   readonly price?: number;
   readonly attributes?: Readonly<Record<string, string>>;
+  /**
+   * The product this item is a variant of (variants share it and differ in
+   * attributes such as color and size); views and sales of a variant also
+   * count for the product.
+   */
+  readonly parent?: string;
 }
 
 /** What a count is kept along. `attribute` keys read `name=value`, e.g. `color=red`. */

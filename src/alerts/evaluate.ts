@@ -16,8 +16,11 @@ import { formatDuration } from '../config/duration.js';
 import type { Spike } from '../domain.js';
 import { normalizeQuery, type CatalogLookup } from '../windows/keys.js';
 import type { Labels } from './matchers.js';
-import { formatDemand, projectDemand, type Projection, type ShopConversion } from './projection.js';
+import type { UnmetDetails } from '../detect/unmet.js';
+import type { DemandPlanner } from './planning.js';
+import { formatDemand, type Projection } from './projection.js';
 import type { ProjectionSettings, RuleConfig, RuleScope } from './rules.js';
+import type { SurgeTrack } from './surge-track.js';
 
 /** One alert: a rule's view of one spike. */
 export interface Alert {
@@ -43,7 +46,10 @@ export interface EvaluatorContext {
   readonly catalog: CatalogLookup;
   /** The detector's window length (a spike's counts are per window). */
   readonly windowMs: number;
-  readonly shop: () => ShopConversion;
+  /** Tracks every spike and projects the demand of alerting ones. */
+  readonly planner: Pick<DemandPlanner, 'track' | 'project'>;
+  /** What the catalog lacks for a rising search (src/detect/unmet.ts); undefined when it has it. */
+  readonly unmet?: (spike: Spike) => UnmetDetails | undefined;
 }
 
 export interface EvaluatorSettings {
@@ -66,9 +72,10 @@ export function fingerprintOf(labels: Labels): string {
 const categoryOf = (spike: Spike, catalog: CatalogLookup): string | undefined =>
   spike.dimension === 'category' ? spike.key : spike.dimension === 'sku' ? catalog(spike.key)?.category : undefined;
 
-function inScope(scope: RuleScope, spike: Spike, category: string | undefined): boolean {
+function inScope(scope: RuleScope, spike: Spike, category: string | undefined, unmet: boolean): boolean {
   if (!(scope.directions ?? ['rising']).includes(spike.direction)) return false;
   if (scope.dimensions && !scope.dimensions.includes(spike.dimension)) return false;
+  if (scope.unmet !== undefined && scope.unmet !== unmet) return false;
   if (scope.keys) {
     const searchKey = spike.dimension === 'query' || spike.dimension === 'term';
     if (!scope.keys.some((key) => (searchKey ? normalizeQuery(key) : key) === spike.key)) return false;
@@ -85,6 +92,8 @@ const qualifies = (rule: RuleConfig, spike: Spike) =>
 
 export class RuleEvaluator {
   private readonly tracked = new Map<string, Tracked>();
+  /** The paths of this step's spike updates, by spike id (the planner keeps them between steps). */
+  private readonly tracks = new Map<string, SurgeTrack>();
   /** The latest window end seen: "now" in event time. */
   private clock = 0;
 
@@ -98,7 +107,9 @@ export class RuleEvaluator {
     this.clock = Math.max(this.clock, detection.windowEnd);
     const changed: Alert[] = [];
     for (const spike of detection.updates) {
+      this.tracks.set(spike.spikeId, this.context.planner.track(spike));
       const category = categoryOf(spike, this.context.catalog);
+      const unmet = this.context.unmet?.(spike) !== undefined;
       for (const rule of this.settings.rules) {
         const id = `${rule.name}\u0000${spike.dimension}\u0000${spike.key}`;
         let tracked = this.tracked.get(id);
@@ -113,7 +124,7 @@ export class RuleEvaluator {
         } else if (tracked) {
           tracked.alert = this.describe(tracked.rule, spike, category, tracked.alert);
           changed.push(tracked.alert);
-        } else if (spike.status !== 'ended' && inScope(rule.scope, spike, category) && qualifies(rule, spike)) {
+        } else if (spike.status !== 'ended' && inScope(rule.scope, spike, category, unmet) && qualifies(rule, spike)) {
           const alert = this.describe(rule, spike, category);
           this.tracked.set(id, { rule, alert });
           changed.push(alert);
@@ -125,6 +136,7 @@ export class RuleEvaluator {
         changed.push(this.resolve(id, tracked, { at: this.clock, why: `no update of its spike for ${formatDuration(this.settings.resolveTimeoutMs)}` }));
       }
     }
+    this.tracks.clear();
     return changed;
   }
 
@@ -139,7 +151,8 @@ export class RuleEvaluator {
       const rule = settings.rules.find((r) => r.name === tracked.rule.name);
       const spike = tracked.alert.spike;
       const category = categoryOf(spike, this.context.catalog);
-      const next = rule && inScope(rule.scope, spike, category) ? this.describe(rule, spike, category) : undefined;
+      const unmet = this.context.unmet?.(spike) !== undefined;
+      const next = rule && inScope(rule.scope, spike, category, unmet) ? this.describe(rule, spike, category) : undefined;
       if (rule && next?.fingerprint === tracked.alert.fingerprint) {
         tracked.rule = rule;
         tracked.alert = this.describe(rule, spike, category, tracked.alert);
@@ -168,16 +181,17 @@ export class RuleEvaluator {
    */
   private describe(rule: RuleConfig, spike: Spike, category: string | undefined, previous?: Alert, end?: { at: number; why: string }): Alert {
     const item = spike.dimension === 'sku' ? this.context.catalog(spike.key) : undefined;
+    const unmet = this.context.unmet?.(spike);
     const labels: Record<string, string> = { ...rule.labels, alertname: rule.name, dimension: spike.dimension, key: spike.key };
     if (category !== undefined) labels.category = category;
     if (spike.dimension === 'region') labels.region = spike.key;
     if (spike.direction === 'falling') labels.direction = 'falling';
+    if (unmet) labels.unmet = 'true';
     const { projection } = this.settings;
     const { windowMs } = this.context;
-    const demand = projectDemand({
-      spike,
+    const track = this.tracks.get(spike.spikeId) ?? { startedAt: spike.startedAt, points: [{ end: spike.updatedAt, excess: spike.volume - spike.expected, expected: spike.expected }] };
+    const demand = this.context.planner.project(spike, track, {
       windowMs,
-      shop: this.context.shop(),
       persistenceMs: rule.persistenceMs ?? projection.persistenceMs,
       level: projection.level,
     });
@@ -199,6 +213,12 @@ export class RuleEvaluator {
       spike_id: spike.spikeId,
     };
     if (item) annotations.title = item.title;
+    if (unmet) {
+      // What a designer needs: what is missing, and what it is wanted in.
+      annotations.missing = unmet.missing.join(', ');
+      if (unmet.coSearched.length) annotations.co_searched = unmet.coSearched.map((a) => a.slice(a.indexOf('=') + 1)).join(', ');
+    }
+    if (demand.variants?.length) annotations.demand_variants = demand.variants.map((v) => `${v.units} ${v.label}`).join(', ');
     const identity = previous ? { fingerprint: previous.fingerprint, labels: previous.labels } : { fingerprint: fingerprintOf(labels), labels };
     return { ...identity, annotations, startsAt, spike, demand, peakDemand, ...(item ? { title: item.title } : {}) };
   }

@@ -21,19 +21,20 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { formatDuration } from '../config/duration.js';
 import type { Detection } from '../detect/detector.js';
-import type { TrendEvent } from '../domain.js';
+import type { Spike, TrendEvent } from '../domain.js';
 import type { AlertView } from '../feed/protocol.js';
+import type { UnmetDetails } from '../detect/unmet.js';
 import type { Metrics } from '../metrics.js';
 import type { CatalogLookup } from '../windows/keys.js';
 import { AlertmanagerFeed, type AlertmanagerPost } from './alertmanager-feed.js';
 import { AlertChanges } from './changes.js';
 import { Dispatcher, type Notification } from './dispatcher.js';
-import { RuleEvaluator, type Alert } from './evaluate.js';
+import { RuleEvaluator, type Alert, type EvaluatorSettings } from './evaluate.js';
 import { alertFacts, alertRow, suppressedRow, type AlertRow } from './history.js';
 import { formatMatcher } from './matchers.js';
 import { Outbox, type Deliver, type OutboxEnvelope } from './outbox.js';
 import { MAX_ALERTS, slackBody, webhookAlert, webhookBody } from './payload.js';
-import { ShopRates } from './projection.js';
+import type { DemandPlanner } from './planning.js';
 import { alertmanagerTarget } from './receivers/alertmanager.js';
 import { publishAlert } from './receivers/nats.js';
 import { postWebhook, type DeliveryResult } from './receivers/webhook.js';
@@ -64,6 +65,10 @@ export interface AlertManagerOptions {
   readonly dataDir: string;
   /** The detector's window length. */
   readonly windowMs: number;
+  /** Projects the demand of alerting spikes (fed every event and catalog item by the app). */
+  readonly planner: DemandPlanner;
+  /** What the catalog lacks for a rising search: such alerts are labelled `unmet="true"`. */
+  readonly unmet?: (spike: Spike) => UnmetDetails | undefined;
   /** For `${NAME}` in the rule file; default process.env. */
   readonly env?: ConfigEnv;
   /** Group timers; default the real clock. */
@@ -126,7 +131,6 @@ function integrationsOf(receiver: ReceiverConfig): { integration: string; retry:
 
 export class AlertManager {
   private config: AlertsConfig;
-  private readonly shop = new ShopRates();
   private readonly evaluator: RuleEvaluator;
   private readonly dispatcher: Dispatcher<Alert>;
   private readonly changes = new AlertChanges();
@@ -147,7 +151,8 @@ export class AlertManager {
     this.evaluator = new RuleEvaluator(this.evaluatorSettings(), {
       catalog: options.catalog,
       windowMs: options.windowMs,
-      shop: () => this.shop.read(),
+      planner: options.planner,
+      ...(options.unmet ? { unmet: options.unmet } : {}),
     });
     this.dispatcher = new Dispatcher<Alert>({
       scheduler: options.scheduler ?? asyncScheduler,
@@ -191,9 +196,9 @@ export class AlertManager {
     return manager;
   }
 
-  /** Every event: the shop's conversion, which projections fall back on. */
+  /** Every event: the funnel and recent sales the projections use. */
   observeEvent(event: TrendEvent): void {
-    this.shop.observe(event);
+    this.options.planner.observeEvent(event);
   }
 
   /** Every detection: alerts open, follow their spikes, and resolve. */
@@ -308,7 +313,12 @@ export class AlertManager {
     if (this.changes.changed(view)) this.listener(view);
   }
 
-  private evaluatorSettings() {
+  /** The rules in force (file and API), with the projection and resolve settings: what a backtest replays by default. */
+  ruleSettings(): EvaluatorSettings & { readonly source: string } {
+    return { source: this.config.source, ...this.evaluatorSettings() };
+  }
+
+  private evaluatorSettings(): EvaluatorSettings {
     return { rules: this.config.rules, projection: this.config.projection, resolveTimeoutMs: this.config.resolveTimeoutMs };
   }
 
@@ -488,7 +498,13 @@ export class AlertManager {
       pctAbove: spike.pctAbove,
       startsAt: alert.startsAt,
       ...(alert.endsAt !== undefined ? { endsAt: alert.endsAt } : {}),
-      demand: { level: demand.level, summary: demand.summary, next24h: demand.next24h, next7d: demand.next7d },
+      demand: {
+        level: demand.level,
+        summary: demand.summary,
+        next24h: demand.next24h,
+        next7d: demand.next7d,
+        ...(demand.variants?.length ? { variants: demand.variants.map(({ sku, label, units }) => ({ sku, label, units })) } : {}),
+      },
       silencedBy: muted?.silencedBy ?? [],
       inhibitedBy: muted?.inhibitedBy ?? [],
     };

@@ -25,6 +25,8 @@ export interface RuleScope {
   readonly categories?: readonly string[];
   /** Rising spikes, falling ones (stock-outs, broken listings), or both; unset: rising only. */
   readonly directions?: readonly Direction[];
+  /** Only searches the catalog does not cover (true), or only the rest (false): unmet demand. */
+  readonly unmet?: boolean;
 }
 
 export interface RuleConfig {
@@ -165,7 +167,7 @@ const matcher = z.string().transform((text, ctx) => {
 
 const labelName = z.string().regex(LABEL_NAME, 'must be a label name: letters, digits and _, not starting with a digit');
 /** Labels trendmon sets itself; rules cannot override them. */
-export const RESERVED_LABELS = ['alertname', 'dimension', 'key', 'category', 'region'] as const;
+export const RESERVED_LABELS = ['alertname', 'dimension', 'key', 'category', 'region', 'unmet'] as const;
 
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item).min(1));
@@ -207,6 +209,7 @@ const ruleSchema = fields({
     key: oneOrMany(z.string().min(1)).optional(),
     category: oneOrMany(z.string().min(1)).optional(),
     direction: oneOrMany(z.enum(['rising', 'falling'])).optional(),
+    unmet: z.boolean().optional(),
   }).prefault({}),
   minScore: z.number().min(0).default(0),
   minVolume: z.number().int().min(0).default(0),
@@ -334,6 +337,7 @@ function buildRule(rule: ParsedRule, source: RuleConfig['source']): RuleConfig {
       ...(rule.scope.key ? { keys: rule.scope.key } : {}),
       ...(rule.scope.category ? { categories: rule.scope.category } : {}),
       ...(rule.scope.direction ? { directions: rule.scope.direction } : {}),
+      ...(rule.scope.unmet !== undefined ? { unmet: rule.scope.unmet } : {}),
     },
     minScore: rule.minScore,
     minVolume: rule.minVolume,
@@ -494,6 +498,7 @@ export function ruleToJson(rule: RuleConfig): Record<string, unknown> {
       ...(rule.scope.keys ? { key: rule.scope.keys } : {}),
       ...(rule.scope.categories ? { category: rule.scope.categories } : {}),
       ...(rule.scope.directions ? { direction: rule.scope.directions } : {}),
+      ...(rule.scope.unmet !== undefined ? { unmet: rule.scope.unmet } : {}),
     },
     minScore: rule.minScore,
     minVolume: rule.minVolume,

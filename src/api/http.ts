@@ -43,6 +43,10 @@ export interface HttpAppOptions {
   readonly webDir: string;
   /** The alerting API (src/api/alerts.ts), mounted at `/api`. */
   readonly alerts: express.Router;
+  /** Unmet demand (src/api/unmet.ts), mounted at `/api`. */
+  readonly unmet: express.Router;
+  /** Backtests run in the app (src/api/backtests.ts), mounted at `/api`. */
+  readonly backtests: express.Router;
   /** Tokens for /api, /metrics (and /ws, in the feed). */
   readonly auth: Auth;
   /** Origins allowed to call the API from a browser; none: CORS stays off. */
@@ -133,6 +137,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.use('/api', createAnalyticsRouter({ reader: options.reader, database: options.database, ranking: options.ranking }));
   app.use('/api', options.alerts);
+  app.use('/api', options.unmet);
+  app.use('/api', options.backtests);
 
   if (existsSync(options.webDir)) app.use(express.static(options.webDir, { index: 'index.html', maxAge: '1h' }));
 

@@ -17,6 +17,7 @@ const itemSchema = z.object({
   brand: z.string().max(128).optional(),
   price: z.number().min(0).optional(),
   attributes: z.record(z.string().max(64), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+  parent: z.string().min(1).max(128).optional(),
 });
 
 export class CatalogFileError extends Error {
@@ -41,20 +42,61 @@ export interface CatalogOptions {
 
 export class Catalog {
   private readonly items = new Map<string, CatalogItem>();
+  /** Product -> its variants (items naming it as `parent`). */
+  private readonly variants = new Map<string, Map<string, CatalogItem>>();
+  /** Product -> what it is, from its variants (see `lookup`); rebuilt when a variant changes. */
+  private readonly products = new Map<string, CatalogItem>();
   private subscription?: Subscription;
 
   constructor(private readonly options: CatalogOptions = {}) {}
 
-  /** Looks up a sku; bound so it can be passed around as a function. */
-  readonly lookup = (sku: string): CatalogItem | undefined => this.items.get(sku);
+  /**
+   * Looks up a sku, or a product that is only known by its variants (what
+   * they share: title, category, brand, the attributes all have alike);
+   * bound so it can be passed around as a function.
+   */
+  readonly lookup = (sku: string): CatalogItem | undefined => this.items.get(sku) ?? this.product(sku);
+
+  /** The variants of a product (empty for an item without variants). */
+  readonly variantsOf = (product: string): CatalogItem[] => [...(this.variants.get(product)?.values() ?? [])];
 
   get size(): number {
     return this.items.size;
   }
 
   upsert(item: CatalogItem): void {
+    const old = this.items.get(item.sku);
+    if (old?.parent !== undefined) {
+      this.variants.get(old.parent)?.delete(item.sku);
+      this.products.delete(old.parent);
+    }
     this.items.set(item.sku, item);
+    if (item.parent !== undefined) {
+      let family = this.variants.get(item.parent);
+      if (!family) this.variants.set(item.parent, (family = new Map()));
+      family.set(item.sku, item);
+      this.products.delete(item.parent);
+    }
     this.options.onUpsert?.(item);
+  }
+
+  private product(sku: string): CatalogItem | undefined {
+    const cached = this.products.get(sku);
+    if (cached) return cached;
+    const family = [...(this.variants.get(sku)?.values() ?? [])];
+    const first = family[0];
+    if (!first) return undefined;
+    const shared = Object.entries(first.attributes ?? {}).filter(([name, value]) => family.every((v) => v.attributes?.[name] === value));
+    const product: CatalogItem = {
+      sku,
+      title: first.title,
+      category: first.category,
+      ...(first.brand !== undefined ? { brand: first.brand } : {}),
+      ...(first.price !== undefined ? { price: first.price } : {}),
+      attributes: Object.fromEntries(shared),
+    };
+    this.products.set(sku, product);
+    return product;
   }
 
   /** Loads a file of items; a bad item stops loading with its line or index. */

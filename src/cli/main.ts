@@ -13,12 +13,15 @@ const USAGE = `usage: trendmon <command> [options]
 
 commands:
   start [--simulate]                 run the whole app (embedded NATS and ClickHouse unless NATS_URL / CLICKHOUSE_URL)
-  simulate [--rate N] [--duration D] [--seed N] [--spike SKU[:factor]]... [--backfill]
+  simulate [--rate N] [--duration D] [--seed N] [--spike SKU[:factor]]... [--backfill] [--variants]
                                      publish synthetic traffic with labelled surges to NATS
   score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
   score FILE... | DIR --out DIR      score many series in one go, one output file per input
   sql "SELECT ..." [--format table|csv|json] [--param NAME=VALUE]...
                                      read-only query against the configured ClickHouse
+  backtest --from TIME --to TIME [--rules FILE] [--warmup 6h] [--format table|json]
+                                     replay stored events through the detector and alert rules: what would have
+                                     fired, when, and how early against the sales peak (stored in backtest_alerts)
   config                             print the effective configuration (secrets masked)
 
 configuration comes from the environment: see README.md, "Configuration".`;
@@ -34,6 +37,7 @@ function simulateArgs(args: string[]) {
       seed: { type: 'string', default: '1' },
       spike: { type: 'string', multiple: true, default: [] },
       backfill: { type: 'boolean', default: false },
+      variants: { type: 'boolean', default: false },
     },
   });
   const ratePerSec = Number(values.rate);
@@ -47,7 +51,7 @@ function simulateArgs(args: string[]) {
     durationMs = parsed;
   }
   if (values.backfill && !Number.isFinite(durationMs)) throw new UsageError('--backfill needs --duration (how much history to generate)');
-  return { ratePerSec, seed, durationMs, spikes: values.spike, backfill: values.backfill };
+  return { ratePerSec, seed, durationMs, spikes: values.spike, backfill: values.backfill, variants: values.variants };
 }
 
 /** Stops on the first SIGINT/SIGTERM; a second one, or a stuck drain, exits at once. */
@@ -75,7 +79,7 @@ async function start(config: Config, args: string[]): Promise<void> {
   let simulation: Promise<unknown> | undefined;
   if (values.simulate || config.simulate) {
     const nc = await connectNats({ servers: app.natsUrl, name: 'trendmon-simulator' });
-    const traffic = { nc, ratePerSec: 200, seed: 1, spikes: [], signal: abort.signal, quiet: true };
+    const traffic = { nc, ratePerSec: 200, seed: 1, spikes: [], variants: true, signal: abort.signal, quiet: true };
     // Steady history first (two windows, as fast as NATS takes it), so the detector
     // has baselines and the first live surge shows within minutes, not after a warm-up.
     simulation = simulate({ ...traffic, durationMs: 2 * config.windows.sizeMs, backfill: true, steady: true })
@@ -160,6 +164,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(await runSql(loadConfig(), query, values.format as SqlOutput, params));
       return 0;
     }
+    case 'backtest': {
+      const { backtest, backtestArgs } = await import('./backtest.js');
+      const options = backtestArgs(args);
+      process.stdout.write(await backtest(loadConfig(), options));
+      return 0;
+    }
     case 'config': {
       process.stdout.write(JSON.stringify(maskSecrets(loadConfig()), null, 2) + '\n');
       return 0;
@@ -171,7 +181,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Errors that explain themselves (one line, exit 2); their modules are loaded only when something failed. */
 async function isExplained(err: unknown): Promise<boolean> {
-  const [alerts, nats, store, access, score, sql, sim] = await Promise.all([
+  const [alerts, nats, store, access, score, sql, sim, backtest, replay] = await Promise.all([
     import('../alerts/rules.js'),
     import('../nats/server.js'),
     import('../store/client.js'),
@@ -179,8 +189,11 @@ async function isExplained(err: unknown): Promise<boolean> {
     import('./score.js'),
     import('./sql.js'),
     import('./simulate.js'),
+    import('./backtest.js'),
+    import('../backtest/run.js'),
   ]);
-  const types = [ConfigError, UsageError, alerts.AlertsConfigError, nats.NatsServerNotFoundError, store.EmbeddedClickHouseUnavailableError, access.ReaderAccessError, score.CsvInputError, sql.SqlError, sim.SpikeArgumentError];
+  const types = [ConfigError, UsageError, alerts.AlertsConfigError, nats.NatsServerNotFoundError, store.EmbeddedClickHouseUnavailableError, access.ReaderAccessError, score.CsvInputError, sql.SqlError, sim.SpikeArgumentError,
+    backtest.BacktestArgumentError, replay.BacktestError];
   return types.some((type) => err instanceof type);
 }
 

@@ -10,11 +10,25 @@ import type { Dimension, Spike } from '../domain.js';
 
 export type { Dimension, SignalMix, SpikeStatus } from '../domain.js';
 
+/** What the catalog lacks for a rising search (src/detect/unmet.ts), with the closest items' titles. */
+export interface UnmetView {
+  /** Words no item has (or has together with the rest of the search), e.g. `["crochet"]`. */
+  readonly missing: readonly string[];
+  /** Share of the search's words the closest item has: 0 for nothing like it. */
+  readonly strength: number;
+  /** The closest catalog items, best first. */
+  readonly nearest: readonly { readonly sku: string; readonly title?: string }[];
+  /** Attributes (`name=value`) most searched together with what is missing, most first. */
+  readonly coSearched: readonly string[];
+}
+
 /** One spike as the wall draws it: the detector's spike plus catalog names. */
 export interface SpikeView extends Spike {
   /** From the catalog when the key is a known sku. */
   readonly title?: string;
   readonly category?: string;
+  /** Set on a rising query or term the catalog does not cover: unmet demand. */
+  readonly unmet?: UnmetView;
 }
 
 /** Live counters for the wall's big numbers, in processing time. */
@@ -37,6 +51,8 @@ export interface SnapshotMessage {
   readonly counters: Counters;
   /** Alerts firing now, biggest projected demand first (docs/alerts.md). */
   readonly alerts?: readonly AlertView[];
+  /** Unmet demand now: rising searches the catalog lacks, ranked (each with `unmet` set). */
+  readonly unmet?: readonly SpikeView[];
 }
 
 export interface SpikeMessage extends SpikeView {
@@ -51,6 +67,13 @@ export interface RankingMessage {
   readonly entries: readonly SpikeView[];
   /** Falling spikes, ranked. */
   readonly falling: readonly SpikeView[];
+}
+
+/** Unmet demand after each detector window: the ranked list, replacing the last one. */
+export interface UnmetMessage {
+  readonly type: 'unmet';
+  readonly windowEnd: number;
+  readonly entries: readonly SpikeView[];
 }
 
 export interface CountersMessage extends Counters {
@@ -100,6 +123,8 @@ export interface AlertView {
     readonly summary: string;
     readonly next24h: DemandRangeView;
     readonly next7d: DemandRangeView;
+    /** The 7-day extra units by variant (or item), largest first: "make 1,200 sage M". */
+    readonly variants?: readonly { readonly sku: string; readonly label: string; readonly units: number }[];
   };
   /** Ids of silences muting it (nobody is notified while non-empty). */
   readonly silencedBy: readonly string[];
@@ -120,6 +145,7 @@ export type FeedMessage =
   | SnapshotMessage
   | SpikeMessage
   | RankingMessage
+  | UnmetMessage
   | CountersMessage
   | HeartbeatMessage
   | AlertMessage;

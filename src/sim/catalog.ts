@@ -216,3 +216,40 @@ function draftItem(rng: Rng, categories: WeightedSampler<CategorySpec>): Draft {
   const style = rng.pick(type.styles);
   return { category, title: `${material} ${style} ${type.noun}`, material, style };
 }
+
+/** Sizes by category; categories not listed are one-size. */
+const SIZES: Readonly<Record<string, readonly string[]>> = {
+  dresses: ['XS', 'S', 'M', 'L', 'XL'],
+  tops: ['XS', 'S', 'M', 'L', 'XL'],
+  trousers: ['S', 'M', 'L', 'XL'],
+  skirts: ['XS', 'S', 'M', 'L'],
+  knitwear: ['S', 'M', 'L', 'XL'],
+  outerwear: ['S', 'M', 'L'],
+  shoes: ['37', '38', '39', '40', '41', '42'],
+};
+
+/**
+ * The catalog with some products sold in variants: for `share` of the
+ * items that come in sizes, the item becomes a product (`parent`) whose
+ * variants are each colour it comes in (its own plus one or two more) in
+ * each size, e.g. `SKU-0007-SAGE-M`. Other items stay as they are.
+ * Deterministic for a seed.
+ */
+export function withVariants(catalog: readonly CatalogItem[], seed: number, share = 0.25): CatalogItem[] {
+  const rng = new Rng(hashSeed('variants', seed));
+  const colors = COLORS.map(([color]) => color);
+  return catalog.flatMap((item): CatalogItem[] => {
+    const sizes = SIZES[item.category];
+    if (!sizes || !rng.chance(share)) return [item];
+    const own = item.attributes?.color ?? rng.pick(colors);
+    const more = rng.shuffle(colors.filter((c) => c !== own)).slice(0, rng.int(1, 2));
+    return [own, ...more].flatMap((color) =>
+      sizes.map((size) => ({
+        ...item,
+        sku: `${item.sku}-${color.toUpperCase()}-${size}`,
+        parent: item.sku,
+        attributes: { ...item.attributes, color, size },
+      })),
+    );
+  });
+}

@@ -3,7 +3,9 @@
  * traffic with injectable surges, and a publisher that sends both to NATS
  * in the shape of the producer contract.
  */
-export { generateCatalog } from './catalog.js';
+export { generateCatalog, withVariants } from './catalog.js';
+export { drawSurgeShape, SURGE_SHAPE_KINDS, type SurgeShape, type SurgeShapeKind } from './shapes.js';
+export { unmetIdeas, type UnmetIdea } from './unmet.js';
 export {
   createTraffic,
   DEFAULT_MIX,
@@ -15,6 +17,7 @@ export {
   type SpikePlan,
   type Traffic,
   type TrafficOptions,
+  type UnmetPlan,
   type ViewPayload,
 } from './traffic.js';
 export {

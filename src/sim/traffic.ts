@@ -21,6 +21,7 @@ import type { CatalogItem, EventKind } from '../domain.js';
 import { asTyped, queryPhrases } from './queries.js';
 import { hashSeed } from '../hash.js';
 import { Rng, WeightedSampler } from './random.js';
+import { surgeMultiplier, type SurgeShape } from './shapes.js';
 
 interface PayloadBase {
   /** Unique per event: `sim-<seed>-<config hash>-<epoch second>-<n>`. */
@@ -29,7 +30,7 @@ interface PayloadBase {
   readonly ts: number;
   readonly region?: string;
   readonly user?: string;
-  /** `spike:<sku>` on events added by a surge; absent on baseline traffic. */
+  /** `spike:<sku>` on events added by a surge, `unmet:<phrase>` on searches for what the catalog lacks; absent on baseline traffic. */
   readonly label?: string;
 }
 
@@ -61,6 +62,7 @@ export type SimEvent =
 
 /** A surge of interest in one item. */
 export interface SpikePlan {
+  /** The item, or a product whose variants all surge. */
   readonly sku: string;
   /** Start, epoch ms (integer). */
   readonly startMs: number;
@@ -70,6 +72,39 @@ export interface SpikePlan {
   readonly factor: number;
   /** The multiplier grows linearly from 1 to `factor` over this many ms. Default 0. */
   readonly rampMs?: number;
+  /**
+   * A surge's life (src/sim/shapes.ts): when given, it replaces `factor`
+   * and `rampMs` (searches follow the shape, views and sales follow them
+   * with the shape's funnel lags), and `durationMs` only bounds how long
+   * events are generated.
+   */
+  readonly shape?: SurgeShape;
+}
+
+/**
+ * Searches for something the catalog does not have (a material, colour,
+ * cut or combination no item carries): unmet demand. Only searches; labelled
+ * `unmet:<phrase>`.
+ */
+export interface UnmetPlan {
+  /** What shoppers want, e.g. `crochet bag`. */
+  readonly phrase: string;
+  /** The queries they type for it, with weights; default the phrase alone. */
+  readonly queries?: readonly (readonly [query: string, weight: number])[];
+  /** Start, epoch ms (integer). */
+  readonly startMs: number;
+  /** Length in ms (integer, > 0). */
+  readonly durationMs: number;
+  /** Searches per second once ramped up. */
+  readonly peakPerSec: number;
+  /** The rate grows linearly from 0 over this many ms. Default 0. */
+  readonly rampMs?: number;
+  /**
+   * Searches per second for it at all times, before and after the surge:
+   * what a few shoppers always ask for. Default 0 (nobody searched for it
+   * before it took off).
+   */
+  readonly backgroundPerSec?: number;
 }
 
 /** Day/night modulation: rate × (1 + amplitude · cos(2π (hour − peakHourUtc) / 24)). */
@@ -88,6 +123,7 @@ export interface TrafficOptions {
   /** Baseline events per second, all kinds together; spikes come on top. */
   readonly ratePerSec: number;
   readonly spikes?: readonly SpikePlan[];
+  readonly unmet?: readonly UnmetPlan[];
   /** Region name -> relative weight of shoppers living there. Default {@link DEFAULT_REGIONS}. */
   readonly regions?: Readonly<Record<string, number>>;
   /** Relative frequency of each kind. Default {@link DEFAULT_MIX}. */
@@ -104,6 +140,8 @@ export interface Traffic {
   eventsBetween(fromMs: number, toMs: number): SimEvent[];
   /** The planned spikes running at time `ts`. */
   activeSpikes(ts: number): SpikePlan[];
+  /** The planned unmet-demand searches running at time `ts`. */
+  activeUnmet(ts: number): UnmetPlan[];
 }
 
 export const DEFAULT_REGIONS: Readonly<Record<string, number>> = {
@@ -116,6 +154,8 @@ export const DEFAULT_REGIONS: Readonly<Record<string, number>> = {
 export const DEFAULT_MIX: Readonly<Record<EventKind, number>> = { view: 0.5, search: 0.4, sale: 0.1 };
 
 const SECOND_MS = 1000;
+/** The kinds in the order of the mix sampler's items. */
+const KINDS: readonly EventKind[] = ['search', 'view', 'sale'];
 /** Shoppers' sessions roll over every 30 minutes (staggered per shopper). */
 const SESSION_MS = 30 * 60_000;
 /**
@@ -155,6 +195,9 @@ export function createTraffic(options: TrafficOptions): Traffic {
     activeSpikes(ts) {
       return options.spikes?.filter((s) => ts >= s.startMs && ts < s.startMs + s.durationMs) ?? [];
     },
+    activeUnmet(ts) {
+      return options.unmet?.filter((u) => ts >= u.startMs && ts < u.startMs + u.durationMs) ?? [];
+    },
   };
 }
 
@@ -164,12 +207,19 @@ interface Spike {
   readonly label: string;
 }
 
+interface Unmet {
+  readonly plan: UnmetPlan;
+  readonly queries: WeightedSampler<string>;
+  readonly label: string;
+}
+
 interface Model {
   readonly seed: number;
   readonly idPrefix: string;
   readonly catalog: readonly CatalogItem[];
   readonly ratePerSec: number;
   readonly spikes: readonly Spike[];
+  readonly unmet: readonly Unmet[];
   readonly mix: WeightedSampler<EventKind>;
   readonly popularity: WeightedSampler<number>;
   readonly phrases: readonly WeightedSampler<string>[];
@@ -188,10 +238,9 @@ function buildModel(options: TrafficOptions): Model {
   if (!Number.isSafeInteger(shoppers) || shoppers < 1) throw new RangeError(`invalid shoppers ${shoppers}`);
 
   const mixWeights = options.mix ?? DEFAULT_MIX;
-  const kinds: EventKind[] = ['search', 'view', 'sale'];
   const mix = new WeightedSampler(
-    kinds,
-    kinds.map((k) => mixWeights[k]),
+    KINDS,
+    KINDS.map((k) => mixWeights[k]),
   );
 
   const regionWeights = Object.entries(options.regions ?? DEFAULT_REGIONS);
@@ -211,16 +260,44 @@ function buildModel(options: TrafficOptions): Model {
   );
 
   const itemIndex = new Map(catalog.map((item, i) => [item.sku, i]));
-  const spikes = (options.spikes ?? []).map((plan): Spike => {
-    const item = itemIndex.get(plan.sku);
-    if (item === undefined) throw new RangeError(`spike on ${plan.sku}, which is not in the catalog`);
+  // A surge on a product (a parent of variants) surges each variant, in proportion to its own popularity.
+  const variants = new Map<string, number[]>();
+  catalog.forEach((item, i) => {
+    if (item.parent !== undefined) variants.set(item.parent, [...(variants.get(item.parent) ?? []), i]);
+  });
+  const spikes = (options.spikes ?? []).flatMap((plan): Spike[] => {
+    const items = itemIndex.has(plan.sku) ? [itemIndex.get(plan.sku)!] : (variants.get(plan.sku) ?? []);
+    if (items.length === 0) throw new RangeError(`spike on ${plan.sku}, which is not in the catalog (nor a product with variants in it)`);
     if (!Number.isSafeInteger(plan.startMs) || !Number.isSafeInteger(plan.durationMs) || plan.durationMs <= 0) {
       throw new RangeError(`spike on ${plan.sku}: startMs and durationMs must be integers, durationMs > 0`);
     }
     if (!(plan.factor >= 1 && Number.isFinite(plan.factor))) throw new RangeError(`spike on ${plan.sku}: factor must be >= 1`);
     const rampMs = plan.rampMs ?? 0;
     if (!(rampMs >= 0 && Number.isFinite(rampMs))) throw new RangeError(`spike on ${plan.sku}: invalid rampMs`);
-    return { plan, item, label: `spike:${plan.sku}` };
+    if (plan.shape && !(plan.shape.peak >= 1 && plan.shape.riseMs > 0 && plan.shape.decayHalfLifeMs > 0)) {
+      throw new RangeError(`spike on ${plan.sku}: a shape needs peak >= 1 and positive rise and decay times`);
+    }
+    return items.map((item) => ({ plan, item, label: `spike:${plan.sku}` }));
+  });
+  const unmet = (options.unmet ?? []).map((plan): Unmet => {
+    const queries = plan.queries ?? [[plan.phrase, 1]];
+    if (!plan.phrase.trim() || queries.length === 0 || queries.some(([q, w]) => !q.trim() || !(w > 0))) {
+      throw new RangeError(`unmet plan "${plan.phrase}": needs a phrase and queries with positive weights`);
+    }
+    if (!Number.isSafeInteger(plan.startMs) || !Number.isSafeInteger(plan.durationMs) || plan.durationMs <= 0 || !(plan.peakPerSec >= 0)) {
+      throw new RangeError(`unmet plan "${plan.phrase}": startMs and durationMs must be integers, durationMs > 0, peakPerSec >= 0`);
+    }
+    if (!((plan.backgroundPerSec ?? 0) >= 0)) {
+      throw new RangeError(`unmet plan "${plan.phrase}": backgroundPerSec must be >= 0`);
+    }
+    return {
+      plan,
+      queries: new WeightedSampler(
+        queries.map(([q]) => q),
+        queries.map(([, w]) => w),
+      ),
+      label: `unmet:${plan.phrase}`,
+    };
   });
 
   const amplitude = options.diurnal?.amplitude ?? 0;
@@ -231,13 +308,14 @@ function buildModel(options: TrafficOptions): Model {
   // Ids carry a hash of everything that shapes the events, so two runs with
   // the same seed but different settings never share an id (JetStream would
   // drop one as a duplicate), while a replay of the same run reuses them.
-  const config = JSON.stringify([ratePerSec, mixWeights, options.regions, shoppers, options.diurnal, options.spikes, catalog]);
+  const config = JSON.stringify([ratePerSec, mixWeights, options.regions, shoppers, options.diurnal, options.spikes, options.unmet, catalog]);
   return {
     seed,
     idPrefix: `sim-${seed}-${hashSeed(config).toString(36)}`,
     catalog,
     ratePerSec,
     spikes,
+    unmet,
     mix,
     popularity,
     phrases: catalog.map(queryPhrases),
@@ -265,16 +343,39 @@ function generateSecond(model: Model, second: number): SimEvent[] {
   }
 
   model.spikes.forEach((spike, i) => {
-    const { startMs, durationMs, factor, rampMs = 0 } = spike.plan;
+    const { startMs, durationMs, factor, rampMs = 0, shape } = spike.plan;
     const lo = Math.max(from, startMs);
     const hi = Math.min(to, startMs + durationMs);
     if (lo >= hi) return;
     const spikeRng = new Rng(hashSeed(model.seed, second, 'spike', i));
-    const extraRate = baselineRate * model.popularity.share(spike.item) * (factor - 1);
+    const itemRate = baselineRate * model.popularity.share(spike.item);
+    const daily = (t: number) => model.rhythm(t) / model.peakRhythm;
+    if (shape) {
+      // Each signal follows the shape with its funnel lag: searches first, sales last.
+      KINDS.forEach((kind, k) => {
+        const extraRate = itemRate * model.mix.share(k) * (shape.peak - 1);
+        const accept = (t: number) => ((surgeMultiplier(shape, kind, t - startMs) - 1) / (shape.peak - 1 || 1)) * daily(t);
+        for (const ts of arrivals(spikeRng, lo, hi, extraRate, accept)) drafts.push(draft(model, spikeRng, ts, spike.item, spike.label, kind));
+      });
+      return;
+    }
     const ramp = (t: number): number => (rampMs > 0 ? Math.min(1, (t - startMs) / rampMs) : 1);
-    for (const ts of arrivals(spikeRng, lo, hi, extraRate, (t) => (ramp(t) * model.rhythm(t)) / model.peakRhythm)) {
+    for (const ts of arrivals(spikeRng, lo, hi, itemRate * (factor - 1), (t) => ramp(t) * daily(t))) {
       drafts.push(draft(model, spikeRng, ts, spike.item, spike.label));
     }
+  });
+
+  model.unmet.forEach((unmet, i) => {
+    const { startMs, durationMs, peakPerSec, rampMs = 0, backgroundPerSec = 0 } = unmet.plan;
+    const unmetRng = new Rng(hashSeed(model.seed, second, 'unmet', i));
+    const daily = (t: number) => model.rhythm(t) / model.peakRhythm;
+    const search = (ts: number) => drafts.push(searchDraft(model, unmetRng, ts, asTyped(unmet.queries.sample(unmetRng), unmetRng), unmet.label));
+    for (const ts of arrivals(unmetRng, from, to, backgroundPerSec * model.peakRhythm, daily)) search(ts);
+    const lo = Math.max(from, startMs);
+    const hi = Math.min(to, startMs + durationMs);
+    if (lo >= hi) return;
+    const ramp = (t: number): number => (rampMs > 0 ? Math.min(1, (t - startMs) / rampMs) : 1);
+    for (const ts of arrivals(unmetRng, lo, hi, peakPerSec, (t) => ramp(t) * daily(t))) search(ts);
   });
 
   drafts.sort((a, b) => a.body.ts - b.body.ts);
@@ -297,9 +398,8 @@ function arrivals(rng: Rng, from: number, to: number, maxRatePerSec: number, acc
   return times;
 }
 
-/** One shopper's action on `item` at `ts`. */
-function draft(model: Model, rng: Rng, ts: number, item: number, label: string | undefined): Draft {
-  const kind = model.mix.sample(rng);
+/** One shopper's action on `item` at `ts`: of `kind`, or one drawn from the mix. */
+function draft(model: Model, rng: Rng, ts: number, item: number, label: string | undefined, kind = model.mix.sample(rng)): Draft {
   const shopper = rng.int(0, model.shopperRegions.length - 1);
   const region = model.shopperRegions[shopper];
   const user = `u-${String(shopper).padStart(5, '0')}`;
@@ -311,11 +411,23 @@ function draft(model: Model, rng: Rng, ts: number, item: number, label: string |
     return { kind, body: { ts, sku, qty, ...priced, region, user, ...labelled } };
   }
   const signedIn = rng.chance(SIGNED_IN) ? { user } : {};
-  // Sessions roll over every SESSION_MS, staggered so shoppers don't all start one at once.
-  const session = `s-${shopper.toString(36)}-${Math.floor((ts + ((shopper * 7919) % SESSION_MS)) / SESSION_MS).toString(36)}`;
+  const session = sessionOf(shopper, ts);
   if (kind === 'view') return { kind, body: { ts, sku, region, ...signedIn, session, ...labelled } };
   const query = asTyped((model.phrases[item] as WeightedSampler<string>).sample(rng), rng);
   return { kind, body: { ts, query, region, ...signedIn, session, ...labelled } };
+}
+
+/** A search for `query` (as typed) by a random shopper. */
+function searchDraft(model: Model, rng: Rng, ts: number, query: string, label: string): Draft {
+  const shopper = rng.int(0, model.shopperRegions.length - 1);
+  const region = model.shopperRegions[shopper];
+  const signedIn = rng.chance(SIGNED_IN) ? { user: `u-${String(shopper).padStart(5, '0')}` } : {};
+  return { kind: 'search', body: { ts, query, region, ...signedIn, session: sessionOf(shopper, ts), label } };
+}
+
+/** Sessions roll over every SESSION_MS, staggered so shoppers don't all start one at once. */
+function sessionOf(shopper: number, ts: number): string {
+  return `s-${shopper.toString(36)}-${Math.floor((ts + ((shopper * 7919) % SESSION_MS)) / SESSION_MS).toString(36)}`;
 }
 
 function withId(draft: Draft, id: string): SimEvent {

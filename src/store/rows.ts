@@ -2,6 +2,7 @@
  * Rows as ClickHouse stores them (snake_case, mirroring src/store/schema.ts),
  * and the mapping from domain events.
  */
+import type { UnmetEntry } from '../detect/unmet.js';
 import type { CatalogItem, Spike, TrendEvent } from '../domain.js';
 import { normalizedQuery } from '../windows/keys.js';
 
@@ -79,6 +80,7 @@ export interface CatalogRow {
   brand: string;
   price: number | null;
   attributes: Record<string, string>;
+  parent: string;
   updated_at: Millis;
 }
 
@@ -136,6 +138,46 @@ export function catalogRow(item: CatalogItem, updatedAt: Millis): CatalogRow {
     brand: item.brand ?? '',
     price: item.price ?? null,
     attributes: { ...item.attributes },
+    parent: item.parent ?? '',
     updated_at: updatedAt,
+  };
+}
+
+/** A row of `unmet_demand` (migration 8). */
+export interface UnmetRow {
+  spike_id: string;
+  dimension: string;
+  key: string;
+  status: string;
+  score: number;
+  volume: number;
+  expected: number;
+  trend_score: number;
+  started_at: Millis;
+  updated_at: Millis;
+  ended_at: Millis | null;
+  missing: string[];
+  strength: number;
+  nearest: string[];
+  co_searched: string[];
+}
+
+export function unmetRow({ spike, unmet }: UnmetEntry): UnmetRow {
+  return {
+    spike_id: spike.spikeId,
+    dimension: spike.dimension,
+    key: spike.key,
+    status: spike.status,
+    score: spike.score,
+    volume: spike.volume,
+    expected: spike.expected,
+    trend_score: spike.trendScore,
+    started_at: spike.startedAt,
+    updated_at: spike.updatedAt,
+    ended_at: spike.endedAt ?? null,
+    missing: [...unmet.missing],
+    strength: unmet.strength,
+    nearest: [...unmet.nearest],
+    co_searched: [...unmet.coSearched],
   };
 }

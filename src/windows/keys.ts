@@ -70,7 +70,7 @@ interface DimensionKey {
 }
 
 /**
- * The category and attribute keys an item counts on, built once per item
+ * The product, category and attribute keys an item counts on, built once per item
  * (items are immutable values: an update is a new object) instead of per
  * event.
  */
@@ -78,7 +78,9 @@ const itemKeys = new WeakMap<CatalogItem, readonly DimensionKey[]>();
 function keysOfItem(item: CatalogItem): readonly DimensionKey[] {
   let keys = itemKeys.get(item);
   if (!keys) {
-    const list: DimensionKey[] = [{ dimension: 'category', key: item.category }];
+    // A variant's activity is also its product's (a trend in a product shows whatever the size).
+    const list: DimensionKey[] = item.parent === undefined ? [] : [{ dimension: 'sku', key: item.parent }];
+    list.push({ dimension: 'category', key: item.category });
     for (const [name, value] of Object.entries(item.attributes ?? {})) list.push({ dimension: 'attribute', key: `${name}=${value}` });
     itemKeys.set(item, (keys = list));
   }

@@ -520,4 +520,41 @@ describe('live wall', { timeout: 60_000 }, () => {
     expect(await overflow()).toEqual({ scrolls: false, clipped: [] });
     await page.screenshot({ path: join(resultsDir, 'wall-3840x2160.png') });
   });
+
+  it('shows unmet demand on ?board=unmet: what shoppers search for that the catalog lacks', async () => {
+    const crochet = spike({
+      dimension: 'query',
+      key: 'crochet bag',
+      pctAbove: 2400,
+      expected: 6,
+      unmet: { missing: ['crochet'], strength: 0.5, nearest: [{ sku: 'SKU-0031', title: 'Canvas Tote Bag' }], coSearched: ['color=sage', 'material=linen'] },
+    });
+    const butter = spike({ dimension: 'term', key: 'butter', pctAbove: 900, expected: 20, unmet: { missing: ['butter'], strength: 0, nearest: [], coSearched: [] } });
+    current = { ...snapshot(BOARD), unmet: [crochet] };
+    const page = await open('?board=unmet');
+    await waitLive(page);
+    expect(await testId(page, 'board-name').textContent()).toBe('Unmet demand: searched for, not in the catalog');
+    await expect.poll(() => rowKeys(page)).toEqual(['crochet bag']);
+    const first = row(page, 'crochet bag');
+    expect(await first.getAttribute('data-unmet')).toBe('crochet');
+    expect(await first.locator('.row-meta').textContent()).toBe('Not in the catalog: crochet · wanted in sage, linen · closest: Canvas Tote Bag');
+    // Each detector window brings the ranked list anew.
+    broadcast({ type: 'unmet', windowEnd: Date.now(), entries: [butter, crochet] });
+    await expect.poll(() => rowKeys(page), { timeout: 5_000 }).toEqual(['butter', 'crochet bag']);
+    await settle(page);
+    await page.screenshot({ path: join(resultsDir, 'wall-unmet.png') });
+  });
+
+  it('says on an alert card what to make, per variant', async () => {
+    const trousers = alertView({ key: 'SKU-0007', title: 'Linen Wide-Leg Trousers', category: 'trousers', week: { extra: 2_100, low: 900, high: 4_400 } });
+    const lines = [
+      { sku: 'SKU-0007-SAGE-M', label: 'sage M', units: 1_248 },
+      { sku: 'SKU-0007-SAGE-L', label: 'sage L', units: 832 },
+      { sku: 'SKU-0007-SAND-M', label: 'sand M', units: 21 },
+    ];
+    current = snapshot(BOARD, COUNTERS, [{ ...trousers, demand: { ...trousers.demand, variants: lines } }]);
+    const page = await open();
+    await waitLive(page);
+    await expect.poll(() => alertCard(page, 'SKU-0007').locator('[data-testid="alert-variants"]').textContent()).toBe('make 1,200 sage M · 830 sage L · 21 sand M');
+  });
 });

@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { AlertmanagerFeed, RESOLVED_RETENTION_MS, type AlertmanagerPost } from '../../src/alerts/alertmanager-feed.js';
 import { RuleEvaluator, type Alert } from '../../src/alerts/evaluate.js';
 import { alertmanagerTarget, postableAlert, type AlertmanagerTarget, type PostableAlert } from '../../src/alerts/receivers/alertmanager.js';
+import { DemandPlanner } from '../../src/alerts/planning.js';
 import { parseApiRules } from '../../src/alerts/rules.js';
-import type { Spike } from '../../src/domain.js';
+import type { CatalogItem, Spike } from '../../src/domain.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -35,11 +36,13 @@ const spike = (key: string, over: Partial<Spike> = {}): Spike => ({
   ...over,
 });
 
+const catalog = (sku: string): CatalogItem => ({ sku, title: `Item ${sku}`, category: 'dresses' });
+
 /** Alerts as the evaluator makes them. */
 function alertsFor(...keys: string[]): Alert[] {
   const evaluator = new RuleEvaluator(
     { rules: parseApiRules({ rules: [{ name: 'surge', labels: { factory: 'porto' } }] }), projection: { persistenceMs: 2 * 86_400_000, level: 0.8 }, resolveTimeoutMs: 300_000 },
-    { catalog: (sku) => ({ sku, title: `Item ${sku}`, category: 'dresses' }), windowMs: 300_000, shop: () => ({ salesPerView: 0.2, unitsPerSale: 1.3 }) },
+    { catalog, windowMs: 300_000, planner: new DemandPlanner({ catalog, variantsOf: () => [], categoryOfQuery: () => undefined }) },
   );
   return evaluator.step({ windowEnd: T0 + 5 * M, updates: keys.map((key) => spike(key)), ranking: [] });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RuleEvaluator, type EvaluatorSettings } from '../../src/alerts/evaluate.js';
+import { DemandPlanner } from '../../src/alerts/planning.js';
 import { parseApiRules } from '../../src/alerts/rules.js';
 import type { Detection } from '../../src/detect/detector.js';
 import type { CatalogItem, Spike } from '../../src/domain.js';
@@ -34,12 +35,10 @@ function settings(rules: unknown[], resolveTimeoutMs = 5 * 60_000): EvaluatorSet
   return { rules: parseApiRules({ rules }), projection: { persistenceMs: 2 * 86_400_000, level: 0.8 }, resolveTimeoutMs };
 }
 
+const planner = (catalog: (sku: string) => CatalogItem | undefined) => new DemandPlanner({ catalog, variantsOf: () => [], categoryOfQuery: () => undefined });
+
 const evaluator = (rules: unknown[], resolveTimeoutMs?: number) =>
-  new RuleEvaluator(settings(rules, resolveTimeoutMs), {
-    catalog: (sku) => CATALOG[sku],
-    windowMs: 60_000,
-    shop: () => ({ salesPerView: 0.2, salesPerSearch: 0.25, unitsPerSale: 1.4 }),
-  });
+  new RuleEvaluator(settings(rules, resolveTimeoutMs), { catalog: (sku) => CATALOG[sku], windowMs: 60_000, planner: planner((sku) => CATALOG[sku]) });
 
 const DRESSES = { name: 'dresses', scope: { dimension: 'sku', category: 'dresses' }, minScore: 5, minVolume: 100, minDuration: '1m', labels: { factory: 'porto' } };
 
@@ -123,7 +122,7 @@ describe('rules against spikes', () => {
 
   it("keeps an alert's identity while it fires, even if the catalog moves the item", () => {
     const catalog: Record<string, CatalogItem> = { 'SKU-1': { sku: 'SKU-1', title: 'Linen Midi Dress', category: 'dresses' } };
-    const e = new RuleEvaluator(settings([{ name: 'all' }]), { catalog: (sku) => catalog[sku], windowMs: 60_000, shop: () => ({ unitsPerSale: 1 }) });
+    const e = new RuleEvaluator(settings([{ name: 'all' }]), { catalog: (sku) => catalog[sku], windowMs: 60_000, planner: planner((sku) => catalog[sku]) });
     const [opened] = e.step(detection(0, spike()));
     catalog['SKU-1'] = { sku: 'SKU-1', title: 'Linen Midi Dress', category: 'summer' };
     const [updated] = e.step(detection(60_000, spike({ updatedAt: 60_000 })));
@@ -150,7 +149,7 @@ describe('falls', () => {
     });
     const evaluator = new RuleEvaluator(
       { rules, projection: { persistenceMs: 2 * 86_400_000, level: 0.8 }, resolveTimeoutMs: 300_000 },
-      { catalog: (sku) => CATALOG[sku], windowMs: 300_000, shop: () => ({ unitsPerSale: 1, salesPerView: 0.05, salesPerSearch: 0.02 }) },
+      { catalog: (sku) => CATALOG[sku], windowMs: 300_000, planner: planner((sku) => CATALOG[sku]) },
     );
     const fall = spike({ direction: 'falling', status: 'falling', score: -7, volume: 2, expected: 60, pctAbove: -96.7, updatedAt: 600_000 });
     const alerts = evaluator.step({ windowEnd: 600_000, updates: [fall], ranking: [fall] });

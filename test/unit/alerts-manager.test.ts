@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertManager } from '../../src/alerts/manager.js';
+import { DemandPlanner } from '../../src/alerts/planning.js';
 import type { Detection } from '../../src/detect/detector.js';
 import type { CatalogItem, Spike } from '../../src/domain.js';
 import type { AlertView } from '../../src/feed/protocol.js';
@@ -57,6 +58,7 @@ describe('AlertManager change hook', () => {
       settings: {},
       dataDir,
       windowMs: 60_000,
+      planner: new DemandPlanner({ catalog: (sku) => CATALOG[sku], variantsOf: () => [], categoryOfQuery: () => undefined }),
       env: {},
     });
     manager.onChange((alert) => told.push(alert));
@@ -76,8 +78,8 @@ describe('AlertManager change hook', () => {
     expect(fired!.demand.summary).toMatch(/^\+[\d,]+ units\/7 d/);
     expect(manager.active()).toEqual([fired]);
 
-    // The next slide nudges the score but not the rounded projection: nothing to tell.
-    manager.onDetection(detection(90_000, spike({ updatedAt: 90_000, score: 8.3, pctAbove: 302 })));
+    // The same window told again with a nudged score leaves the rounded projection as it was: nothing to tell.
+    manager.onDetection(detection(60_000, spike({ updatedAt: 60_000, score: 8.3, pctAbove: 302 })));
     expect(told).toHaveLength(1);
 
     // Demand quadruples: the demand line changes.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/alerts/dispatcher.js';
 import { RuleEvaluator, type Alert } from '../../src/alerts/evaluate.js';
+import { DemandPlanner } from '../../src/alerts/planning.js';
 import { MAX_ALERTS, slackText, webhookBody } from '../../src/alerts/payload.js';
 import { parseApiRules } from '../../src/alerts/rules.js';
 import type { Spike } from '../../src/domain.js';
@@ -28,7 +29,11 @@ const spike = (key: string, over: Partial<Spike> = {}): Spike => ({
 function alerts(): Alert[] {
   const evaluator = new RuleEvaluator(
     { rules: parseApiRules({ rules: [{ name: 'surge', labels: { factory: 'porto' } }] }), projection: { persistenceMs: 2 * 86_400_000, level: 0.8 }, resolveTimeoutMs: 300_000 },
-    { catalog: (sku) => ({ sku, title: `Item ${sku}`, category: 'dresses' }), windowMs: 300_000, shop: () => ({ salesPerView: 0.2, unitsPerSale: 1.3 }) },
+    {
+      catalog: (sku) => ({ sku, title: `Item ${sku}`, category: 'dresses' }),
+      windowMs: 300_000,
+      planner: new DemandPlanner({ catalog: (sku) => ({ sku, title: `Item ${sku}`, category: 'dresses' }), variantsOf: () => [], categoryOfQuery: () => undefined }),
+    },
   );
   return evaluator.step({ windowEnd: spike('A').updatedAt, updates: [spike('A'), spike('B', { score: 5 })], ranking: [] });
 }

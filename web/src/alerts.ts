@@ -66,6 +66,7 @@ class Card {
   private readonly extra = h('span', 'alert-extra');
   private readonly unit = h('span', 'alert-unit');
   private readonly range = h('span', 'alert-range');
+  private readonly variants = h('span', 'alert-variants');
 
   constructor() {
     this.el.dataset.testid = 'alert';
@@ -76,7 +77,8 @@ class Card {
     main.append(head, this.meta);
     const demand = h('div', 'alert-demand');
     demand.dataset.testid = 'alert-demand';
-    demand.append(this.extra, this.unit, this.range);
+    demand.append(this.extra, this.unit, this.range, this.variants);
+    this.variants.dataset.testid = 'alert-variants';
     // The summary gets the card's whole width: its tail (how far above baseline) is the point.
     this.el.append(main, demand, this.summary);
   }
@@ -100,6 +102,12 @@ class Card {
     setText(this.extra, `+${formatUnits(week.extra)}`);
     setText(this.unit, ' units/7 d');
     setText(this.range, ` (${formatUnits(week.low)}–${formatUnits(week.high)})`);
+    // What to make, per variant: `make 1,200 sage M · 900 sage L`.
+    const variants = alert.demand.variants ?? [];
+    const make = variants.length ? `make ${variants.slice(0, 3).map((v) => `${formatUnits(v.units)} ${v.label}`).join(' · ')}` : '';
+    setText(this.variants, make);
+    this.variants.title = make;
+    this.variants.hidden = variants.length === 0;
   }
 }
 

@@ -138,6 +138,8 @@ class Row {
     data.dimension = spike.dimension;
     data.direction = spike.direction;
     data.status = spike.status;
+    if (spike.unmet) data.unmet = spike.unmet.missing.join(' ');
+    else delete data.unmet;
     if (spike.endReason) data.endReason = spike.endReason;
     else delete data.endReason;
 
@@ -210,8 +212,12 @@ class Row {
   }
 }
 
-/** `Product · SKU-10482 · dresses`; a search also names what it is about: `Search · → SKU-10482, dresses`. */
+/**
+ * `Product · SKU-10482 · dresses`; a search also names what it is about: `Search · → SKU-10482, dresses`;
+ * unmet demand says what the catalog lacks: `Not in the catalog: crochet · wanted in sage, linen · closest: Cotton Tote Bag`.
+ */
 function meta(spike: SpikeView): string {
+  if (spike.unmet) return unmetMeta(spike.unmet);
   const parts = [DIMENSION_LABELS[spike.dimension]];
   if (spike.title !== undefined) parts.push(spike.key);
   if (spike.category !== undefined) parts.push(spike.category);
@@ -223,4 +229,12 @@ function meta(spike: SpikeView): string {
 function linkName(link: string): string {
   const colon = link.indexOf(':');
   return displayKey(link.slice(0, colon) as Dimension, link.slice(colon + 1));
+}
+
+function unmetMeta(unmet: NonNullable<SpikeView['unmet']>): string {
+  const parts = [`Not in the catalog: ${unmet.missing.join(' ')}`];
+  if (unmet.coSearched.length) parts.push(`wanted in ${unmet.coSearched.map((a) => a.slice(a.indexOf('=') + 1)).join(', ')}`);
+  const closest = unmet.nearest[0];
+  if (closest) parts.push(`closest: ${closest.title ?? closest.sku}`);
+  return parts.join(' · ');
 }

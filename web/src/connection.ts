@@ -18,14 +18,9 @@ export interface FeedConnectionOptions {
   readonly maxDelayMs?: number;
 }
 
-const MESSAGE_TYPES: ReadonlySet<string> = new Set<FeedMessageType>([
-  'snapshot',
-  'spike',
-  'ranking',
-  'counters',
-  'heartbeat',
-  'alert',
-]);
+/** Every message type of the protocol: the compiler checks the list is complete. */
+const KNOWN: Record<FeedMessageType, true> = { snapshot: true, spike: true, ranking: true, unmet: true, counters: true, heartbeat: true, alert: true };
+const MESSAGE_TYPES: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 
 export class FeedConnection {
   private socket: WebSocket | undefined;

@@ -41,5 +41,7 @@ function boardTitle(board: Board): string {
       return DIMENSION_BOARDS[board.dimension];
     case 'category':
       return `Category: ${board.name}`;
+    case 'unmet':
+      return 'Unmet demand: searched for, not in the catalog';
   }
 }

@@ -93,7 +93,8 @@ function frame(now: number): void {
     dirty.board = true;
   }
   if (dirty.board) {
-    const shown = state.spikes.filter((spike) => onBoard(spike, currentBoard, options.region));
+    const list = currentBoard.kind === 'unmet' ? state.unmet : state.spikes;
+    const shown = list.filter((spike) => onBoard(spike, currentBoard, options.region));
     board.render(shown, state, Date.now());
   }
   if (dirty.counters && state.counters) counters.set(state.counters);

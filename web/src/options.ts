@@ -13,7 +13,9 @@ export type Board =
   /** What is falling: stock-outs, broken listings (never on the trending boards). */
   | { readonly kind: 'falling' }
   | { readonly kind: 'dimension'; readonly dimension: Dimension }
-  | { readonly kind: 'category'; readonly name: string };
+  | { readonly kind: 'category'; readonly name: string }
+  /** Rising searches the catalog lacks (the feed's own `unmet` list). */
+  | { readonly kind: 'unmet' };
 
 export interface WallOptions {
   readonly theme: Theme;
@@ -35,6 +37,7 @@ export const CYCLE_BOARDS: readonly Board[] = [
   { kind: 'dimension', dimension: 'query' },
   { kind: 'dimension', dimension: 'category' },
   { kind: 'dimension', dimension: 'attribute' },
+  { kind: 'unmet' },
 ];
 
 /** Shortest rotation accepted: faster than this nobody can read a board. */
@@ -54,10 +57,11 @@ export function parseOptions(search: string): WallOptions {
   };
 }
 
-/** `query` → that dimension; `category:dresses` → that catalog category; `falling` → falls; anything else → all. */
+/** `query` → that dimension; `category:dresses` → that catalog category; `falling` → falls; `unmet` → unmet demand; anything else → all. */
 export function parseBoard(value: string | null): Board {
   const text = value?.trim() ?? '';
   if (text.toLowerCase() === 'falling') return { kind: 'falling' };
+  if (text.toLowerCase() === 'unmet') return { kind: 'unmet' };
   if (text.toLowerCase().startsWith('category:')) {
     const name = text.slice('category:'.length).trim();
     return name ? { kind: 'category', name } : { kind: 'all' };
@@ -88,6 +92,8 @@ export function onBoard(spike: SpikeView, board: Board, region?: string): boolea
     case 'all':
     case 'falling':
       return true;
+    case 'unmet':
+      return spike.unmet !== undefined;
     case 'dimension':
       return spike.dimension === board.dimension;
     case 'category':
@@ -109,6 +115,8 @@ export function boardId(board: Board): string {
       return board.dimension;
     case 'category':
       return `category:${board.name}`;
+    case 'unmet':
+      return 'unmet';
   }
 }
 

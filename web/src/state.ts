@@ -36,6 +36,8 @@ const BOARD: Changes = { ...NOTHING, board: true };
 export class WallState {
   /** Both boards' spikes: the rising ranking, then the falling one (`onBoard` picks). */
   spikes: readonly SpikeView[] = [];
+  /** Rising searches the catalog lacks, ranked by the server (each with `unmet` set). */
+  unmet: readonly SpikeView[] = [];
   counters: Counters | undefined;
   /** Biggest projected 7-day demand first, as the server ranks them. */
   alerts: readonly AlertView[] = [];
@@ -58,6 +60,7 @@ export class WallState {
         this.synced = true;
         this.window = message.window;
         this.counters = message.counters;
+        this.unmet = message.unmet ?? [];
         this.setSpikes([...message.spikes, ...message.falling], first ? undefined : now);
         this.resolved.clear();
         this.alerts = this.byDemand(message.alerts ?? []);
@@ -65,6 +68,10 @@ export class WallState {
       }
       case 'ranking':
         this.setSpikes([...message.entries, ...message.falling], now);
+        return BOARD;
+      case 'unmet':
+        this.unmet = message.entries;
+        for (const entry of message.entries) this.record(entry, now);
         return BOARD;
       case 'spike': {
         const { type: _type, ...spike } = message;
@@ -120,13 +127,13 @@ export class WallState {
     return [...alerts].sort((a, b) => rank(b) - rank(a));
   }
 
-  /** Replaces the list; forgets what dropped out so a long-running wall stays small. */
+  /** Replaces the list; forgets what dropped out (of it and of the unmet list) so a long-running wall stays small. */
   private setSpikes(spikes: readonly SpikeView[], now: number | undefined): void {
     this.spikes = spikes;
-    const ids = new Set(spikes.map((s) => s.spikeId));
+    const ids = new Set([...spikes, ...this.unmet].map((s) => s.spikeId));
     for (const id of this.history.keys()) if (!ids.has(id)) this.history.delete(id);
     for (const id of this.arrivals.keys()) if (!ids.has(id)) this.arrivals.delete(id);
-    for (const spike of spikes) this.record(spike, now);
+    for (const spike of [...spikes, ...this.unmet]) this.record(spike, now);
   }
 
   /** Patches a spike in place, or slots a new one in by trend score. */

@@ -7,12 +7,14 @@
  *   npm run eval                      # full run, writes docs/
  *   npm run eval -- --small           # the CI-sized run
  *   npm run eval -- --series 50 --days 5 --seed 3 --no-write
+ *   npm run eval -- --projection | --unmet     # the planners' evaluations (src/cli/eval/planning/main.ts)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { endProgress, progressLine } from '../progress.js';
+import { planningEval, wantsPlanningEval } from './planning/main.js';
 import { evaluate, FULL_EVAL, missedTargets, SMALL_EVAL, type EvalSettings } from './evaluate.js';
 import { exampleChart, markdownTable, resultsChart } from './report.js';
 
@@ -21,6 +23,8 @@ const BEGIN = '<!-- eval:begin -->';
 const END = '<!-- eval:end -->';
 
 async function main(): Promise<number> {
+  // The planners' evaluations (projection calibration, unmet demand) have their own flags.
+  if (wantsPlanningEval(process.argv.slice(2))) return planningEval(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       small: { type: 'boolean', default: false },

@@ -166,23 +166,23 @@ export function exampleChart(report: EvalReport): string {
   return out.join('\n');
 }
 
-function svgOpen(width: number, height: number): string {
+export function svgOpen(width: number, height: number): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     `font-family="Helvetica, Arial, sans-serif"><rect width="100%" height="100%" fill="#fff"/>`
   );
 }
 
-function text(x: number, y: number, value: string, anchor: string, size: number, weight = 'normal', fill = '#222'): string {
+export function text(x: number, y: number, value: string, anchor: string, size: number, weight = 'normal', fill = '#222'): string {
   const escaped = value.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="${anchor}" font-size="${size}" font-weight="${weight}" fill="${fill}">${escaped}</text>`;
 }
 
-function rect(x: number, y: number, w: number, h: number, fill: string, stroke = 'none'): string {
+export function rect(x: number, y: number, w: number, h: number, fill: string, stroke = 'none'): string {
   return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0, w).toFixed(1)}" height="${h.toFixed(1)}" fill="${fill}" stroke="${stroke}"/>`;
 }
 
-function line(x1: number, y1: number, x2: number, y2: number, stroke: string, width: number, dash = ''): string {
+export function line(x1: number, y1: number, x2: number, y2: number, stroke: string, width: number, dash = ''): string {
   return (
     `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="${stroke}" ` +
     `stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`
