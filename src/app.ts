@@ -10,7 +10,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
 import { pino, type Logger } from 'pino';
 import { jetstream } from '@nats-io/jetstream';
-import { BehaviorSubject, combineLatest, distinctUntilChanged, map } from 'rxjs';
+import { BehaviorSubject, combineLatest, distinctUntilChanged, map, type Observable } from 'rxjs';
 import { AlertManager } from './alerts/manager.js';
 import { DemandPlanner } from './alerts/planning.js';
 import { createAlertsRouter } from './api/alerts.js';
@@ -351,14 +351,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       feed.broadcast({ type: 'unmet', windowEnd: detection.windowEnd, entries: unmetBoard() });
     });
 
-    const startCounter = (partition: number, replaying: boolean) => {
+    /** `behind`: the partition's own source lags (scaled out, its observation feed). */
+    const startCounter = (partition: number, replaying: boolean, behind?: Observable<boolean>) => {
       const counter = new PartitionCounter(
         {
           partition,
           windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
           linker,
           minVolume: config.detectMinVolume,
-          hold: held,
+          hold: behind ? combineLatest([held, behind]).pipe(map(([a, b]) => a || b), distinctUntilChanged()) : held,
           onWindow: (result) => {
             metrics.windowKeys.set([...counting.values()].reduce((sum, c) => sum + c.windowKeys, 0));
             metrics.lateEvents.inc(result.lateEvents);
@@ -431,7 +432,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         log,
         handlers: {
           acquired: async (partition) => {
-            const counter = startCounter(partition, true);
+            const feedBehind = new BehaviorSubject(true);
+            const counter = startCounter(partition, true, feedBehind);
             feeds.set(
               partition,
               await PartitionFeed.start({
@@ -443,6 +445,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
                   counter.replaying = false;
                   log.info({ partition }, 'partition caught up; counting live');
                 },
+                onBehind: (behind) => behind !== feedBehind.value && feedBehind.next(behind),
                 onDuplicates: (n) => metrics.duplicatesDropped.inc(n),
                 log,
               }),

@@ -20,6 +20,11 @@ export interface PartitionFeedOptions {
   readonly onObservation: (observation: Observation) => void;
   /** Called once, when the feed has read everything stored when it started. */
   readonly onCaughtUp: () => void;
+  /**
+   * Whether the stream holds batches the feed has not read yet, after each
+   * batch: while it does, a pause in delivery is a lag, not an idle partition.
+   */
+  readonly onBehind: (behind: boolean) => void;
   /** Observations dropped because their event was already counted. */
   readonly onDuplicates: (count: number) => void;
   readonly log: Logger;
@@ -41,6 +46,7 @@ export class PartitionFeed {
       opt_start_time: new Date(options.sinceMs).toISOString(),
     });
     const info = await consumer.info(true);
+    options.onBehind(info.num_pending > 0);
     if (info.num_pending === 0) feed.markCaughtUp();
     feed.messages = await consumer.consume({ max_messages: 256 });
     feed.loop = feed.read().catch((err: Error) => options.log.error({ partition: options.partition, err: err.message }, 'partition feed stopped'));
@@ -53,7 +59,7 @@ export class PartitionFeed {
   }
 
   private async read(): Promise<void> {
-    const { onObservation, onDuplicates, log, partition } = this.options;
+    const { onObservation, onDuplicates, onBehind, log, partition } = this.options;
     for await (const msg of this.messages!) {
       try {
         const batch = decodeBatch(msg.string());
@@ -68,6 +74,7 @@ export class PartitionFeed {
         if (!(err instanceof BatchDecodeError)) throw err;
         log.error({ partition, seq: msg.seq, err: err.message }, 'observation batch skipped');
       }
+      onBehind(msg.info.pending > 0);
       if (!this.caughtUp && msg.info.pending === 0) this.markCaughtUp();
     }
   }

@@ -33,6 +33,11 @@ export interface HoppingWindowOptions {
    * is pulled), not idle, and its backlog must not arrive late.
    */
   readonly hold?: Observable<boolean>;
+  /**
+   * How late a timer may fire before it counts as a stall of the process
+   * (default 100 ms): see the clock in hoppingWindows.
+   */
+  readonly stallToleranceMs?: number;
   readonly scheduler: SchedulerLike;
 }
 
@@ -73,6 +78,8 @@ export interface WindowResult {
  * (capped at the scheduler's clock plus `maxClockSkewMs`), advanced by the
  * scheduler's clock while no newer event arrives, so an idle stream still
  * closes its windows (unless `hold` says the source is held back, not idle).
+ * Time in which the scheduler's timers fired late (the process stalled) does
+ * not count, and after such a stall the clock waits a slide for the backlog.
  * The watermark is the event clock minus
  * `allowedLatenessMs`; a window is emitted once the watermark passes its end,
  * so out-of-order events within the lateness give the same result as in order.
@@ -91,6 +98,7 @@ export interface WindowResult {
 export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<Observation, WindowResult> {
   const { sizeMs, slideMs, allowedLatenessMs, scheduler } = options;
   const maxSkew = options.maxClockSkewMs ?? 60_000;
+  const stallToleranceMs = options.stallToleranceMs ?? 100;
   if (!(slideMs > 0) || !(sizeMs > 0) || sizeMs % slideMs !== 0) {
     throw new RangeError(`sizeMs (${sizeMs}) must be a positive whole multiple of slideMs (${slideMs})`);
   }
@@ -117,6 +125,23 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
       /** Set while the source is held back: the scheduler time the hold began. */
       let heldSince: number | undefined;
       const eventClock = (now: number) => clockTs + ((heldSince ?? now) - clockSetAt);
+      /** Set once a stall has granted the source its grace; the next event clears it. */
+      let graceGiven = false;
+      /**
+       * A timer `lateMs` late says the process was not running (a blocking
+       * insert, GC, a starved CPU): events may wait unread in its buffers. That
+       * time is no evidence of an idle source, so it does not move the clock;
+       * after a real stall the clock also waits a slide for the backlog to be
+       * read (once per event, so that an idle stream still closes its windows).
+       */
+      const discountStall = (lateMs: number) => {
+        if (lateMs <= 0) return;
+        clockSetAt += lateMs;
+        if (lateMs > stallToleranceMs && !graceGiven) {
+          clockSetAt += slideMs;
+          graceGiven = true;
+        }
+      };
       /** Closes the next pane: the window ending at its end is emitted. */
       const closePane = () => {
         const index = nextPane!;
@@ -152,6 +177,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
         timer = scheduler.schedule(() => {
           timer = undefined;
           timerDueAt = Infinity;
+          if (heldSince === undefined) discountStall(scheduler.now() - dueAt);
           advance();
         }, dueAt - at);
       };
@@ -159,6 +185,7 @@ export function hoppingWindows(options: HoppingWindowOptions): OperatorFunction<
       const subscription = source.subscribe({
         next: (obs) => {
           const now = scheduler.now();
+          graceGiven = false;
           const clockCandidate = Math.min(obs.ts, now + maxSkew);
           // Never backwards: an event older than the running clock leaves it be.
           if (clockCandidate > eventClock(now)) {

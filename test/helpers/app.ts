@@ -123,7 +123,13 @@ export async function spawnTestApp(natsUrl: string, env: Record<string, string> 
 }
 
 /** Polls `check` until it returns a truthy value (or throws the last failure). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, everyMs = 200): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 30_000,
+  everyMs = 200,
+  /** What to add to the error when the time is up: the state that tells why. */
+  explain?: () => Promise<string>,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -134,7 +140,25 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw last;
+    if (Date.now() > deadline) {
+      if (!explain) throw last;
+      throw new Error(`${last instanceof Error ? last.message : String(last)} after ${timeoutMs} ms; ${await explain().catch((err: Error) => `(no state: ${err.message})`)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * What an app is doing, for a failed test to print: its counts of events,
+ * late events and backlog (from /metrics), the open spikes, and the latest
+ * window of each key asked about.
+ */
+export async function appState(app: Pick<TestApp, 'url'>, keys: readonly { dimension: string; key: string }[] = []): Promise<string> {
+  const metrics = await (await fetch(`${app.url}/metrics`)).text();
+  const wanted = /^trendmon_(events_ingested_total|late_events_total|consumer_(ack_)?pending_messages|store_buffered_rows|store_up|spikes_open)\b.*$/gm;
+  const spikes = await (await fetch(`${app.url}/api/trending?limit=10`)).text();
+  const windows = await Promise.all(
+    keys.map(async ({ dimension, key }) => `${dimension}:${key} ${await (await fetch(`${app.url}/api/window?dimension=${dimension}&key=${encodeURIComponent(key)}`)).text()}`),
+  );
+  return [`metrics: ${(metrics.match(wanted) ?? []).join(', ')}`, `trending: ${spikes}`, ...windows.map((w) => `window ${w}`)].join('\n');
 }

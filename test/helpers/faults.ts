@@ -2,7 +2,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { expect } from 'vitest';
-import { eventually, type TestApp } from './app.js';
+import { appState, eventually, type TestApp } from './app.js';
 import type { FaultWorkload } from './events.js';
 import { expectRollupsMatchRaw, rollupsAgainstRaw } from './rollup-truth.js';
 
@@ -33,10 +33,18 @@ export interface ExactlyOnceFigures {
 export async function expectExactlyOnce(nc: NatsConnection, app: TestApp, workload: FaultWorkload): Promise<ExactlyOnceFigures> {
   // Right after a NATS restart JetStream may still be recovering its streams.
   const consumer = await eventually(() => jetstream(nc).consumers.get('TRENDMON_EVENTS', 'trendmon-ingest'), 60_000, 500);
-  await eventually(async () => {
-    const info = await consumer.info();
-    return info.num_pending === 0 && info.num_ack_pending === 0;
-  }, 120_000, 250);
+  await eventually(
+    async () => {
+      const info = await consumer.info();
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    120_000,
+    250,
+    async () => {
+      const info = await consumer.info();
+      return `consumer: ${info.num_pending} pending, ${info.num_ack_pending} ack pending, ${info.num_redelivered} redelivered; ${await appState(app)}`;
+    },
+  );
 
   const [row] = await app.sql<{ ids: string; rows: string; dead: string }>(`
     SELECT (SELECT uniqExact(id) FROM trendmon.events_search) + (SELECT uniqExact(id) FROM trendmon.events_view)
@@ -60,10 +68,15 @@ export async function expectExactlyOnce(nc: NatsConnection, app: TestApp, worklo
   const endAtDrain = (await windowOf('-'))?.end ?? 0;
   const results = await Promise.all(
     [...workload.skuCounts].map(async ([sku, trueCount]) => {
-      const window = await eventually(async () => {
-        const body = await windowOf(sku);
-        return body && body.end > endAtDrain && body.end > workload.maxTs ? body : undefined;
-      }, 60_000, 250);
+      const window = await eventually(
+        async () => {
+          const body = await windowOf(sku);
+          return body && body.end > endAtDrain && body.end > workload.maxTs ? body : undefined;
+        },
+        60_000,
+        250,
+        async () => `waiting for a window ending after ${Math.max(endAtDrain, workload.maxTs)}; ${await appState(app, [{ dimension: 'sku', key: sku }])}`,
+      );
       return { sku, windowCount: window.events, trueCount };
     }),
   );

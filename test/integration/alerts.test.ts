@@ -16,7 +16,7 @@ import type { WebhookAlert, WebhookBody } from '../../src/alerts/payload.js';
 import type { AlertView } from '../../src/feed/protocol.js';
 import { generateCatalog } from '../../src/sim/index.js';
 import { TestReceiver, TrafficPump } from '../helpers/alerts.js';
-import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import { appState, eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { startTestNats, type TestNats } from '../helpers/nats.js';
 
 const SECRET = 'integration-test-signing-secret';
@@ -92,7 +92,12 @@ describe('alerts: surge -> grouped, signed notifications with projected demand -
 
   it('a surge produces one grouped alert with projected demand, signed, also on alerts.trend', { timeout: 60_000 }, async () => {
     pump.surge(GROUPED, 16_000);
-    const first = await eventually(() => receiver.accepted.find((b) => b.alerts.some((a) => GROUPED.includes(a.labels.key!))), 40_000);
+    const first = await eventually(
+      () => receiver.accepted.find((b) => b.alerts.some((a) => GROUPED.includes(a.labels.key!))),
+      40_000,
+      200,
+      () => appState(app, GROUPED.map((key) => ({ dimension: 'sku', key }))),
+    );
     expect(first).toMatchObject({
       version: '4',
       status: 'firing',

@@ -109,6 +109,12 @@ function truth(events: readonly PublishedEvent[]) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One sku's latest closed window, asked of any instance (the owner of its partition answers). */
+async function windowOf(app: TestApp, sku: string) {
+  const response = await fetch(`${app.url}/api/window?dimension=sku&key=${encodeURIComponent(sku)}`);
+  return response.ok ? ((await response.json()) as { start: number; end: number; bySignal: { view: number; sale: number } }) : undefined;
+}
+
 async function startInstances(natsUrls: readonly string[], env: Record<string, string>): Promise<TestApp[]> {
   const apps: TestApp[] = [];
   // One after another: the first migrates the schema, the others find it done.
@@ -148,17 +154,24 @@ describe('three instances against one instance', () => {
         await eventually(async () => (await storedTotals(db)).rows === expected.distinct, 30_000, 250);
         await eventually(async () => (await spikedKeys(db)).filter((k) => SURGING.includes(k.slice(4))).length === SURGING.length, 30_000, 500);
       }
-      // Let the last windows close and their spikes be stored.
-      await sleep(4_000);
+      // The last windows holding events have closed in every partition, and their spikes are stored.
+      const lastWindowEnd = Math.floor(expected.maxTs / 1000) * 1000 + 4_000;
+      for (const app of [one[0]!, three[0]!]) {
+        for (const { sku } of CATALOG) await eventually(async () => ((await windowOf(app, sku))?.end ?? 0) >= lastWindowEnd, 30_000, 250);
+      }
+      await eventually(async () => (await Promise.all([...one, ...three].map((app) => metric(app.url, 'trendmon_store_buffered_rows')))).every((n) => n === 0), 30_000, 250);
       const [totalsOne, totalsThree] = [await storedTotals('scale_one'), await storedTotals('scale_three')];
       const [spikesOne, spikesThree] = [await spikedKeys('scale_one'), await spikedKeys('scale_three')];
+      const late = await Promise.all([...one, ...three].map((app) => metric(app.url, 'trendmon_late_events_total')));
       console.log(
         `scale-out: ${expected.distinct} events; 1 instance stored ${totalsOne.distinct}, spikes [${spikesOne.join(', ')}]; ` +
-          `3 instances stored ${totalsThree.distinct}, spikes [${spikesThree.join(', ')}]`,
+          `3 instances stored ${totalsThree.distinct}, spikes [${spikesThree.join(', ')}]; late events ${late[0]} and ${late.slice(1).join('/')}`,
       );
       const want = { distinct: expected.distinct, rows: expected.distinct, units: expected.units };
       expect(totalsOne).toEqual(want);
       expect(totalsThree).toEqual(want);
+      // Same windows, same detector: every event counted in time on both set-ups, so the same spikes.
+      expect(late).toEqual(late.map(() => 0));
       expect(spikesThree).toEqual(spikesOne);
       expect(spikesOne).toEqual(expect.arrayContaining(SURGING.map((sku) => `sku:${sku}`)));
     } finally {
@@ -216,14 +229,10 @@ describe('one of three instances dies', () => {
     expect(totals).toEqual({ distinct: expected.distinct, rows: expected.distinct, units: expected.units });
 
     // Counted once: a window holding every event has each sku's true count, asked of any survivor.
-    const windowOf = async (sku: string) => {
-      const response = await fetch(`${survivors[0]!.url}/api/window?dimension=sku&key=${encodeURIComponent(sku)}`);
-      return response.ok ? ((await response.json()) as { start: number; end: number; bySignal: { view: number; sale: number } }) : undefined;
-    };
     const counted = new Map<string, number>();
     for (const sku of expected.skuCounts.keys()) {
       const window = await eventually(async () => {
-        const w = await windowOf(sku);
+        const w = await windowOf(survivors[0]!, sku);
         return w && w.end > expected.maxTs ? w : undefined;
       }, 90_000, 500);
       expect(window.start).toBeLessThanOrEqual(expected.minTs);

@@ -1,5 +1,5 @@
 import { TestScheduler } from 'rxjs/testing';
-import { map, Observable, Subject, VirtualTimeScheduler } from 'rxjs';
+import { map, Observable, Subject, VirtualTimeScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { hoppingWindows, type WindowResult } from '../../src/windows/hopping.js';
 import { actorBit, type Observation } from '../../src/windows/keys.js';
@@ -32,6 +32,15 @@ const summary = (r: WindowResult) =>
   (r.lateEvents ? ` late=${r.lateEvents}` : '');
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+/** `ts` as a process that stalls from `from` to `to`: timers due meanwhile fire at `to`. */
+const stalling = (ts: TestScheduler, from: number, to: number): SchedulerLike => ({
+  now: () => ts.now(),
+  schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
+    const due = ts.now() + delay;
+    return ts.schedule(work, due >= from && due < to ? to - ts.now() : delay, state);
+  },
+});
 
 describe('hoppingWindows', () => {
   it('counts in order: tumbling windows close when the watermark passes their end', () => {
@@ -119,6 +128,33 @@ describe('hoppingWindows', () => {
       // when the backlog's x@15 moves the clock, at 56, with x@8 in it.
       expectObservable(out).toBe('56ms a 6ms b 9ms c 9ms d 6ms |', { a: '0-10 x=2', b: '10-20 x=1', c: '20-30 ', d: '30-40 ' });
     });
+  });
+
+  it('does not count a stall of the process as idle time, so the backlog read after it is not late', () => {
+    const ts = scheduler();
+    const results: string[] = [];
+    ts.run(({ hot }) => {
+      // x@0 arrives; the process stalls from 5 to 30, so the close of 0-10 due at 12
+      // fires at 30; the backlog (x@8, then x@25) is read just after, at 31.
+      const source = hot('a 30ms (bc) 20ms |', { a: obs('x', 0), b: obs('x', 8), c: obs('x', 25) });
+      source
+        .pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 2, stallToleranceMs: 5, scheduler: stalling(ts, 5, 30) }), map(summary))
+        .subscribe((r) => results.push(`${ts.now()}: ${r}`));
+    });
+    // Counting the stall as idle, 0-10 would have closed at 30 with x=1 and x@8 been late.
+    expect(results).toEqual(['31: 0-10 x=2', '31: 10-20 ', '38: 20-30 x=1', '48: 30-40 ']);
+  });
+
+  it('after a stall still closes the windows of a stream that went idle', () => {
+    const ts = scheduler();
+    const ends: number[] = [];
+    ts.run(({ hot }) => {
+      hot('a 99ms |', { a: obs('x', 0) })
+        .pipe(hoppingWindows({ sizeMs: 10, slideMs: 10, allowedLatenessMs: 2, stallToleranceMs: 5, scheduler: stalling(ts, 5, 30) }))
+        .subscribe(() => ends.push(ts.now()));
+    });
+    // Due at 12, fired at 30: the stall and one slide of grace do not count, so it closes at 40.
+    expect(ends[0]).toBe(40);
   });
 
   it('goes quiet after a run of empty windows and resumes with events', () => {
