@@ -11,6 +11,7 @@ import type { CeilingResult, IngestResult } from './ingest.js';
 import type { LatencyResult, StageResult } from './latency.js';
 import type { Machine } from './lib/util.js';
 import type { MemoryResult } from './memory.js';
+import type { SteadyResult } from './steady.js';
 import type { StoreResult } from './store.js';
 
 export interface Results {
@@ -33,6 +34,8 @@ export interface Results {
   readonly sweep: readonly StageResult[];
   readonly memory: readonly MemoryResult[];
   readonly store: readonly StoreResult[];
+  /** `start --simulate` at rest (absent from results of runs before it was measured). */
+  readonly steady?: SteadyResult;
   readonly seconds: number;
 }
 
@@ -42,6 +45,8 @@ export const TARGETS = {
   latencyP99Ms: 1_000 + 250,
   loopP99Ms: 50,
   rss1MMb: 512,
+  /** `start --simulate` (~200 events/s) in steady state, share of one core. */
+  steadyCores: 0.1,
 } as const;
 
 const n = (value: number | undefined | null, digits = 0) =>
@@ -85,6 +90,19 @@ export function headline(r: Results): string[][] {
       m.distinct === 1_000_000 ? verdict(m.rssMb < TARGETS.rss1MMb) : '',
     ]),
     ...(mem1M ? [] : [['RSS with 1,000,000 distinct queries', 'not measured', `< ${TARGETS.rss1MMb} MB`, '']]),
+    ...(r.steady
+      ? [
+          [
+            `\`start --simulate\` at rest (${n(r.steady.eventsPerSec)} events/s): CPU, share of one core (${r.steady.threads
+              .slice(0, 3)
+              .map((t) => `${t.name} ${n(t.share * 100)}%`)
+              .join(', ')})`,
+            `${n(r.steady.cpuCores * 100, 1)}%`,
+            `< ${n(TARGETS.steadyCores * 100)}%`,
+            verdict(r.steady.cpuCores < TARGETS.steadyCores),
+          ],
+        ]
+      : []),
   ];
 }
 
@@ -152,7 +170,7 @@ export function markdown(r: Results): string {
     '',
     `### Scaling with key cardinality`,
     '',
-    `A pre-published backlog of ${n(r.events)} events (40% searches, 50% views, 10% sales, ~110 bytes each, event times as dense as 100k events/s), consumed by trendmon with the default WINDOW=5m, SLIDE=10s, BATCH_MAX_ROWS=10000, BATCH_MAX_WAIT=250ms; cardinality multiplies skus, distinct queries and shoppers. Rates (here and for the ceiling) are timed until 50,000 events of the backlog are left (see "Backlog tail" below).`,
+    `A pre-published backlog of ${n(r.events)} events (40% searches, 50% views, 10% sales, ~110 bytes each, event times as dense as 100k events/s), consumed by trendmon with the default WINDOW=5m, SLIDE=10s, BATCH_MAX_ROWS=10000, BATCH_MAX_WAIT=2s; cardinality multiplies skus, distinct queries and shoppers. Rates (here and for the ceiling) are timed until 50,000 events of the backlog are left (see "Backlog tail" below).`,
     '',
     table(['cardinality', 'skus / queries / users', 'events/s', 'vs 1x', 'RSS MB'], cardinalityRows(r)),
     '',

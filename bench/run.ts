@@ -23,6 +23,7 @@ import { runLive } from './latency.js';
 import { describeMachine, progress, round } from './lib/util.js';
 import { runMemory } from './memory.js';
 import { printTable, writeDocs, type Results } from './report.js';
+import { runSteady } from './steady.js';
 import { runStore } from './store.js';
 
 const { values } = parseArgs({
@@ -44,8 +45,8 @@ const quick = values.quick;
  * Good for seeing a change's direction; the full run is the one to quote.
  */
 const plan = quick
-  ? { events: 120_000, scales: [1, 4], surges: 3, lowSurges: 3, warmupSeconds: 11, stageSeconds: 2, tailSeconds: 3.5, sweepRates: [], memory: [100_000], store: { rows: 20_000, seconds: 0.3, sizes: '1000,10000' } }
-  : { events: 1_000_000, scales: [1, 2, 4], surges: 30, lowSurges: 20, warmupSeconds: 15, stageSeconds: 10, tailSeconds: 6, sweepRates: [100_000], memory: [100_000, 1_000_000], store: { rows: 200_000, seconds: 4, sizes: '1000,5000,10000,20000,50000' } };
+  ? { events: 120_000, scales: [1, 4], surges: 3, lowSurges: 3, warmupSeconds: 11, stageSeconds: 2, tailSeconds: 3.5, sweepRates: [], memory: [100_000], store: { rows: 20_000, seconds: 0.3, sizes: '1000,10000' }, steady: { warmupSeconds: 20, seconds: 30 } }
+  : { events: 1_000_000, scales: [1, 2, 4], surges: 30, lowSurges: 20, warmupSeconds: 15, stageSeconds: 10, tailSeconds: 6, sweepRates: [100_000], memory: [100_000, 1_000_000], store: { rows: 200_000, seconds: 4, sizes: '1000,5000,10000,20000,50000' }, steady: { warmupSeconds: 60, seconds: 60 } };
 
 // Ctrl-C: exit through 'exit' handlers, which stop the nats-servers; children exit on disconnect.
 process.once('SIGINT', () => process.exit(130));
@@ -64,6 +65,7 @@ const live = await runLive({ quick, latencyRate: 50_000, surges: plan.surges, lo
 const memory = [];
 for (const distinct of plan.memory) memory.push(await runMemory(distinct));
 const store = await runStore(plan.store);
+const steady = await runSteady(plan.steady);
 
 const date = new Date().toISOString();
 const results: Results = {
@@ -82,6 +84,7 @@ const results: Results = {
   sweep: live.sweep,
   memory,
   store: store.results,
+  steady,
   seconds: round((performance.now() - started) / 1000, 1),
   loadAverage: { before: loadBefore.map((l) => round(l, 1)), after: loadavg().map((l) => round(l, 1)) },
 };

@@ -25,7 +25,7 @@ export interface Child {
 }
 
 const BENCH_DIR = join(import.meta.dirname, '..');
-const ROOT = join(BENCH_DIR, '..');
+export const ROOT = join(BENCH_DIR, '..');
 let compiled = false;
 
 /**
