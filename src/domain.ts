@@ -129,6 +129,18 @@ export interface Spike {
   readonly linkedTo?: readonly string[];
 }
 
+/**
+ * Live counters for the wall's big numbers, in processing time: what one
+ * instance counted (src/feed/counters.ts), or the cluster's sum.
+ */
+export interface Counters {
+  readonly eventsPerSec: number;
+  readonly salesLastMinute: number;
+  readonly revenueLastMinute: number;
+  readonly salesToday: number;
+  readonly revenueToday: number;
+}
+
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**

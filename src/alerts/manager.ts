@@ -22,7 +22,7 @@ import type { Config } from '../config/index.js';
 import { formatDuration } from '../config/duration.js';
 import type { Detection } from '../detect/detector.js';
 import type { Spike, TrendEvent } from '../domain.js';
-import type { AlertView } from '../feed/protocol.js';
+import type { AlertView } from './view.js';
 import type { UnmetDetails } from '../detect/unmet.js';
 import type { Metrics } from '../metrics.js';
 import type { CatalogLookup } from '../windows/keys.js';
