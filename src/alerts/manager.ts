@@ -46,6 +46,7 @@ import {
   parseApiRulesFile,
   ruleToJson,
   type AlertsConfig,
+  type AlertsConfigErrorCode,
   type ConfigEnv,
   type ReceiverConfig,
   type RetryConfig,
@@ -91,15 +92,18 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-/** File rules first, then API rules; a name in both is refused. */
-function merge(file: AlertsConfig, apiRules: readonly RuleConfig[]): AlertsConfig {
+/**
+ * File rules first, then API rules; a name in both is refused, as a problem
+ * of the file or of the request that brought the clash.
+ */
+function merge(file: AlertsConfig, apiRules: readonly RuleConfig[], blame: AlertsConfigErrorCode = 'invalid_rule_file'): AlertsConfig {
   const fileNames = new Set(file.rules.map((r) => r.name));
   const clashes = apiRules.flatMap((rule, index) =>
     fileNames.has(rule.name)
       ? [{ where: 'API rules', field: `rules[${index}].name`, reason: `rule "${rule.name}" is also defined in ${file.source}; rename one` }]
       : [],
   );
-  if (clashes.length) throw new AlertsConfigError(clashes);
+  if (clashes.length) throw new AlertsConfigError(clashes, blame);
   return { ...file, rules: [...file.rules, ...apiRules] };
 }
 
@@ -263,7 +267,7 @@ export class AlertManager {
   /** Replaces the API-managed rules (`{"rules": [...]}`); throws AlertsConfigError naming bad fields. */
   async replaceApiRules(body: unknown): Promise<void> {
     const rules = parseApiRules(body);
-    await this.apply(this.fileConfig, rules);
+    await this.apply(this.fileConfig, rules, 'bad_request');
     await this.save(API_RULES_FILE, { rules: rules.map(ruleToJson) });
   }
 
@@ -293,8 +297,8 @@ export class AlertManager {
     await this.saving;
   }
 
-  private async apply(fileConfig: AlertsConfig, apiRules: readonly RuleConfig[]): Promise<void> {
-    const config = merge(fileConfig, apiRules);
+  private async apply(fileConfig: AlertsConfig, apiRules: readonly RuleConfig[], blame?: AlertsConfigErrorCode): Promise<void> {
+    const config = merge(fileConfig, apiRules, blame);
     this.fileConfig = fileConfig;
     this.apiRules = apiRules;
     this.config = config;

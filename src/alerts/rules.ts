@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { DIMENSIONS, type Dimension, type Direction } from '../domain.js';
+import { TrendmonError, type ErrorCode } from '../errors.js';
 import { DocumentSyntaxError, languageOf, parseRuleDocument, type DocumentLanguage, type DocumentPath, type SourcePosition } from './document.js';
 import { formatMatcher, LABEL_NAME, parseMatcher, type Labels, type Matcher } from './matchers.js';
 
@@ -123,10 +124,16 @@ export interface ConfigProblem {
   readonly reason: string;
 }
 
-export class AlertsConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(problems.map((p) => `${p.where}${p.field ? ` ${p.field}` : ''}: ${p.reason}`).join('\n'));
-    this.name = 'AlertsConfigError';
+/** Whose problem it is: a rule file's, or that of rules sent to the API. */
+export type AlertsConfigErrorCode = Extract<ErrorCode, 'invalid_rule_file' | 'bad_request'>;
+
+/** Every problem found in an alerting configuration. */
+export class AlertsConfigError extends TrendmonError {
+  constructor(
+    readonly problems: readonly ConfigProblem[],
+    code: AlertsConfigErrorCode = 'invalid_rule_file',
+  ) {
+    super(code, problems.map((p) => `${p.where}${p.field ? ` ${p.field}` : ''}: ${p.reason}`).join('\n'));
   }
 }
 
@@ -479,7 +486,10 @@ export function defaultAlertsConfig(env: ConfigEnv): AlertsConfig {
 export function parseApiRules(body: unknown): RuleConfig[] {
   const parsed = apiRulesSchema.safeParse(body);
   if (!parsed.success) {
-    throw new AlertsConfigError(issuesOf(parsed.error).map((i) => ({ where: 'request body', field: formatPath(i.path), reason: i.reason })));
+    throw new AlertsConfigError(
+      issuesOf(parsed.error).map((i) => ({ where: 'request body', field: formatPath(i.path), reason: i.reason })),
+      'bad_request',
+    );
   }
   return parsed.data.rules.map((rule) => buildRule(rule, 'api'));
 }

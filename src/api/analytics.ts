@@ -10,9 +10,10 @@ import express, { type Router } from 'express';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { DIMENSIONS, EVENT_KINDS, type Direction, type EventKind, type Spike } from '../domain.js';
+import { queryError } from '../store/errors.js';
 import { assertReadOnly } from '../store/statements.js';
 import { ROLLUP_DIMENSIONS, ROLLUPS, type Rollup, type RollupDimension } from '../store/rollups.js';
-import { apiErrorHandler, BadRequestError, UserQueryError } from './errors.js';
+import { apiErrorHandler, BadRequestError } from './errors.js';
 import { floorTo, instant, minutes, parse } from './params.js';
 import { seriesQuery, spikesQuery, trendingQuery, type BuiltQuery } from './rollup-queries.js';
 
@@ -183,7 +184,7 @@ export function createAnalyticsRouter(options: AnalyticsOptions): Router {
       }
       res.end();
     } catch (err) {
-      throw res.headersSent ? err : new UserQueryError(err);
+      throw res.headersSent ? err : queryError(err, 'user');
     }
   });
 

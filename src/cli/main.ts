@@ -3,11 +3,12 @@
 // Each command imports what it needs when it runs, so a short command does not
 // load the whole app (NATS, ClickHouse, express): `trendmon config` starts in ~0.3 s.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, maskSecrets, type Config } from '../config/index.js';
+import { loadConfig, maskSecrets, type Config } from '../config/index.js';
 import { parseDuration } from '../config/duration.js';
 import type { SqlOutput } from './sql.js';
 import { formatCount } from './progress.js';
-import { exitWhenWritten } from './exit.js';
+import { TrendmonError } from '../errors.js';
+import { exitWhenWritten, failure } from './exit.js';
 
 const USAGE = `usage: trendmon <command> [options]
 
@@ -26,7 +27,11 @@ commands:
 
 configuration comes from the environment: see README.md, "Configuration".`;
 
-class UsageError extends Error {}
+class UsageError extends TrendmonError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 function simulateArgs(args: string[]) {
   const { values } = parseArgs({
@@ -112,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
       const [{ connectNats }, { simulate }] = await Promise.all([import('../nats/connect.js'), import('./simulate.js')]);
       const servers = config.nats.url ?? `nats://127.0.0.1:${config.nats.managedPort}`;
       const nc = await connectNats({ servers, name: 'trendmon-simulator', ...config.nats }).catch((err: Error) => {
-        throw new UsageError(`cannot reach NATS at ${servers} (${err.message}): start the app first (\`trendmon start\`) or set NATS_URL`);
+        throw new TrendmonError('unavailable', `cannot reach NATS at ${servers} (${err.message}): start the app first (\`trendmon start\`) or set NATS_URL`);
       });
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
@@ -179,32 +184,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Errors that explain themselves (one line, exit 2); their modules are loaded only when something failed. */
-async function isExplained(err: unknown): Promise<boolean> {
-  const [alerts, nats, store, access, score, sql, sim, backtest, replay] = await Promise.all([
-    import('../alerts/rules.js'),
-    import('../nats/server.js'),
-    import('../store/client.js'),
-    import('../store/reader-access.js'),
-    import('./score.js'),
-    import('./sql.js'),
-    import('./simulate.js'),
-    import('./backtest.js'),
-    import('../backtest/run.js'),
-  ]);
-  const types = [ConfigError, UsageError, alerts.AlertsConfigError, nats.NatsServerNotFoundError, store.EmbeddedClickHouseUnavailableError, access.ReaderAccessError, score.CsvInputError, sql.SqlError, sim.SpikeArgumentError,
-    backtest.BacktestArgumentError, replay.BacktestError];
-  return types.some((type) => err instanceof type);
-}
-
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) void exitWhenWritten(code);
   },
-  async (err: unknown) => {
-    const known = await isExplained(err);
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
-    void exitWhenWritten(known ? 2 : 1);
+  (err: unknown) => {
+    const { message, status } = failure(err);
+    process.stderr.write(`trendmon: ${message}\n`);
+    void exitWhenWritten(status);
   },
 );

@@ -4,29 +4,25 @@
  * directory), so then the query goes through the app's /api/sql.
  */
 import type { Config } from '../config/index.js';
+import { errorFromAnswer, TrendmonError } from '../errors.js';
 import { openClickHouse } from '../store/client.js';
+import { queryError } from '../store/errors.js';
 import { assertReadOnly } from '../store/statements.js';
 
 export type SqlOutput = 'table' | 'csv' | 'json';
-
-export class SqlError extends Error {}
 
 /** Values for the query's `{name:Type}` placeholders. */
 export type SqlParams = Readonly<Record<string, string>>;
 
 async function fetchRows(config: Config, query: string, params: SqlParams): Promise<Record<string, unknown>[]> {
   if (config.clickhouse.url) {
-    try {
-      assertReadOnly(query);
-    } catch (err) {
-      throw new SqlError((err as Error).message);
-    }
+    assertReadOnly(query);
     const store = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
     try {
       const result = await store.reader.query({ query, format: 'JSONEachRow', query_params: params });
       return await result.json<Record<string, unknown>>();
     } catch (err) {
-      throw new SqlError((err as Error).message.split('\n')[0]);
+      throw queryError(err, 'user');
     } finally {
       await store.close();
     }
@@ -40,18 +36,10 @@ async function fetchRows(config: Config, query: string, params: SqlParams): Prom
       body: JSON.stringify({ query, format: 'json', params }),
     });
   } catch {
-    throw new SqlError(`no trendmon app answers at ${url}: start it with \`trendmon start\` (embedded ClickHouse is reached through the app), or set CLICKHOUSE_URL`);
+    throw new TrendmonError('unavailable', `no trendmon app answers at ${url}: start it with \`trendmon start\` (embedded ClickHouse is reached through the app), or set CLICKHOUSE_URL`);
   }
   const text = await response.text();
-  if (!response.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error?: string }).error ?? text;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new SqlError(message);
-  }
+  if (!response.ok) throw errorFromAnswer(response.status, text);
   return text
     .split('\n')
     .filter(Boolean)

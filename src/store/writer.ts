@@ -26,6 +26,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { TrendmonError } from '../errors.js';
 
 /**
  * Inserts rows into `table`. `token` names the batch: a retry of the same
@@ -80,10 +81,9 @@ interface TableQueue {
   inserting: boolean;
 }
 
-export class WriterClosedError extends Error {
+export class WriterClosedError extends TrendmonError {
   constructor() {
-    super('the batch writer is closed');
-    this.name = 'WriterClosedError';
+    super('closed', 'the batch writer is closed');
   }
 }
 
