@@ -25,6 +25,7 @@ import type { Spike, TrendEvent } from '../domain.js';
 import type { AlertView } from './view.js';
 import type { UnmetDetails } from '../detect/unmet.js';
 import type { Metrics } from '../metrics.js';
+import type { Backoff } from '../retry.js';
 import type { CatalogLookup } from '../windows/keys.js';
 import { AlertmanagerFeed, type AlertmanagerPost } from './alertmanager-feed.js';
 import { AlertChanges } from './changes.js';
@@ -49,7 +50,6 @@ import {
   type AlertsConfigErrorCode,
   type ConfigEnv,
   type ReceiverConfig,
-  type RetryConfig,
   type RouteConfig,
   type RuleConfig,
 } from './rules.js';
@@ -79,7 +79,7 @@ export interface AlertManagerOptions {
 }
 
 /** Publishing on NATS fails only while NATS is unreachable: retry steadily. */
-const NATS_RETRY: RetryConfig = { initialMs: 1_000, maxMs: 30_000 };
+const NATS_RETRY: Backoff = { initialMs: 1_000, maxMs: 30_000 };
 const API_RULES_FILE = 'api-rules.json';
 const SILENCES_FILE = 'silences.json';
 
@@ -126,7 +126,7 @@ function routeToJson(route: RouteConfig): Record<string, unknown> {
   };
 }
 
-function integrationsOf(receiver: ReceiverConfig): { integration: string; retry: RetryConfig }[] {
+function integrationsOf(receiver: ReceiverConfig): { integration: string; retry: Backoff }[] {
   return [
     ...receiver.webhooks.map((webhook, index) => ({ integration: `webhook-${index}`, retry: webhook.retry })),
     ...(receiver.nats ? [{ integration: 'nats', retry: NATS_RETRY }] : []),

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { DIMENSIONS, type Dimension, type Direction } from '../domain.js';
 import { TrendmonError, type ErrorCode } from '../errors.js';
+import type { Backoff } from '../retry.js';
 import { DocumentSyntaxError, languageOf, parseRuleDocument, type DocumentLanguage, type DocumentPath, type SourcePosition } from './document.js';
 import { formatMatcher, LABEL_NAME, parseMatcher, type Labels, type Matcher } from './matchers.js';
 
@@ -62,11 +63,6 @@ export interface RouteConfig {
   readonly routes: readonly RouteConfig[];
 }
 
-export interface RetryConfig {
-  readonly initialMs: number;
-  readonly maxMs: number;
-}
-
 export interface WebhookConfig {
   readonly url: string;
   /** When set, bodies are signed: `X-Trendmon-Signature: sha256=<hex HMAC>`. */
@@ -74,7 +70,8 @@ export interface WebhookConfig {
   /** `alertmanager`: the v4-like JSON body; `slack`: `{"text": ...}` for Slack-compatible incoming webhooks. */
   readonly format: 'alertmanager' | 'slack';
   readonly timeoutMs: number;
-  readonly retry: RetryConfig;
+  /** Waits between delivery attempts (src/retry.ts). */
+  readonly retry: Backoff;
 }
 
 export interface ReceiverConfig {

@@ -9,8 +9,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TrendmonError } from '../errors.js';
+import { sleep } from '../retry.js';
 
 export class NatsServerNotFoundError extends TrendmonError {
   constructor() {
