@@ -8,7 +8,7 @@
  * ours (502).
  */
 import type { NextFunction, Request, Response } from 'express';
-import { AlertsConfigError, type ConfigProblem } from '../alerts/rules.js';
+import { AlertsConfigError, type ConfigProblem } from '../alerts/rule-schema.js';
 import { TrendmonError, type ErrorCode } from '../errors.js';
 import { queryError } from '../store/errors.js';
 

@@ -4,7 +4,8 @@
  * with `{ error, code }`.
  */
 import { describe, expect, it } from 'vitest';
-import { AlertsConfigError, parseApiRules } from '../../src/alerts/rules.js';
+import { AlertsConfigError } from '../../src/alerts/rule-schema.js';
+import { parseApiRules } from '../../src/alerts/rules.js';
 import { BadRequestError, errorResponse } from '../../src/api/errors.js';
 import { failure } from '../../src/cli/exit.js';
 import { ConfigError } from '../../src/config/index.js';
