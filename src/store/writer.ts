@@ -113,10 +113,6 @@ export class BatchWriter {
     return this.lastError !== undefined;
   }
 
-  get lastFailure(): unknown {
-    return this.lastError;
-  }
-
   /** Buffers `row`; `mayBeStored` when it may be stored already (see FindStored). */
   add(table: string, row: object, onStored?: OnStored, mayBeStored = false): void {
     if (this.closed) throw new WriterClosedError();
