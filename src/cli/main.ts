@@ -5,9 +5,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, maskSecrets, type Config } from '../config/index.js';
 import { parseDuration } from '../config/duration.js';
-import type { SqlOutput } from './sql.js';
 import { formatCount } from './progress.js';
 import { TrendmonError } from '../errors.js';
+import { OUTPUT_FORMAT_NAMES, outputFormat } from '../store/output-formats.js';
 import { exitWhenWritten, failure } from './exit.js';
 
 const USAGE = `usage: trendmon <command> [options]
@@ -18,8 +18,9 @@ commands:
                                      publish synthetic traffic with labelled surges to NATS
   score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
   score FILE... | DIR --out DIR      score many series in one go, one output file per input
-  sql "SELECT ..." [--format table|csv|json] [--param NAME=VALUE]...
-                                     read-only query against the configured ClickHouse
+  sql "SELECT ..." [--format table|csv|tsv|json|FORMAT] [--param NAME=VALUE]...
+                                     read-only query against the configured ClickHouse, answered in one of its
+                                     output formats (FORMAT e.g. CSVWithNames, TSV, JSONEachRow, PrettyCompact)
   backtest --from TIME --to TIME [--rules FILE] [--warmup 6h] [--format table|json]
                                      replay stored events through the detector and alert rules: what would have
                                      fired, when, and how early against the sales peak (stored in backtest_alerts)
@@ -32,6 +33,9 @@ class UsageError extends TrendmonError {
     super('usage', message);
   }
 }
+
+/** Writes to stdout; resolves once the chunk is handed over, so a slow pipe holds the writer back. */
+const toStdout = (chunk: string | Uint8Array) => new Promise<void>((resolve, reject) => process.stdout.write(chunk, (err) => (err ? reject(err) : resolve())));
 
 function simulateArgs(args: string[]) {
   const { values } = parseArgs({
@@ -138,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
       const started = performance.now();
       const report = await scoreFiles(inputs, {
         outDir: values.out,
-        write: (chunk) => new Promise<void>((resolve, reject) => process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()))),
+        write: toStdout,
         progress: values.out ? (done, total, file) => progressLine(`score ${done}/${total} files (${file})`) : undefined,
       });
       if (values.out) {
@@ -157,7 +161,8 @@ async function main(argv: string[]): Promise<number> {
       });
       const query = positionals.join(' ').trim();
       if (!query) throw new UsageError('sql needs a query: trendmon sql "SELECT count() FROM trendmon.events_sale FINAL"');
-      if (!['table', 'csv', 'json'].includes(values.format)) throw new UsageError(`--format ${values.format}: use table, csv or json`);
+      const format = outputFormat(values.format);
+      if (!format) throw new UsageError(`--format ${values.format}: use one of ${OUTPUT_FORMAT_NAMES.join(', ')}`);
       const params = Object.fromEntries(
         values.param.map((pair) => {
           const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
@@ -166,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
         }),
       );
       const { runSql } = await import('./sql.js');
-      process.stdout.write(await runSql(loadConfig(), query, values.format as SqlOutput, params));
+      await runSql(loadConfig(), query, format, params, toStdout);
       return 0;
     }
     case 'backtest': {

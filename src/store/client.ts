@@ -108,6 +108,8 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   for (const [name, value] of Object.entries(readerSettings(options.readerLimits ?? DEFAULT_READER_LIMITS))) {
     await reader.command({ query: `SET ${name} = '${String(value)}'` });
   }
+  // The Pretty formats would colour their text whenever this process has a terminal; answers go to pipes and files.
+  await reader.command({ query: 'SET output_format_pretty_color = 0' });
   await reader.command({ query: 'SET readonly = 1' });
   return { client, batches, reader, close: async () => void (await Promise.all([reader.close(), batches.close(), client.close()])) };
 }
