@@ -1,7 +1,10 @@
 /**
  * Domain types shared by every stage of the pipeline. Pure data, camelCase;
  * the wire shapes (NATS JSON, ClickHouse rows, WebSocket messages) live next
- * to the adapters that speak them.
+ * to the adapters that speak them. Also the domain's own pure rules that
+ * several stages must apply alike: what counts as the same search
+ * (`normalizeQuery`, `queryTerms`), for the windows, the store, the linker
+ * and the alert rules.
  */
 
 export type EventKind = 'search' | 'view' | 'sale';
@@ -124,4 +127,41 @@ export interface Spike {
   readonly endReason?: EndReason;
   /** Query and term spikes: the catalog keys the search links to, as `dimension:key`. */
   readonly linkedTo?: readonly string[];
+}
+
+/**
+ * Live counters for the wall's big numbers, in processing time: what one
+ * instance counted (src/feed/counters.ts), or the cluster's sum.
+ */
+export interface Counters {
+  readonly eventsPerSec: number;
+  readonly salesLastMinute: number;
+  readonly revenueLastMinute: number;
+  readonly salesToday: number;
+  readonly revenueToday: number;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Normalises a search query so that spellings of the same search count
+ * together: Unicode NFKC, case-folded, trimmed, inner white space collapsed.
+ */
+export function normalizeQuery(query: string): string {
+  // Printable ASCII is its own NFKC form and lower-cases the same in every
+  // locale: skip the Unicode work for it (most queries), same result.
+  if (PRINTABLE_ASCII.test(query)) return query.toLowerCase().trim().replace(/\s+/g, ' ');
+  return query.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/gu, ' ');
+}
+
+/** Words too common to be a trend on their own. */
+const STOP_WORDS = new Set(['a', 'an', 'and', 'the', 'for', 'of', 'in', 'on', 'with', 'to', 'by', 'de', 'la', 'le', 'und', 'der', 'die']);
+
+/** The distinct terms of a normalised query: letters and digits, stop words and 1-letter tokens dropped. */
+export function queryTerms(normalized: string): string[] {
+  const terms = new Set<string>();
+  for (const token of normalized.split(/[^\p{L}\p{N}]+/u)) {
+    if (token.length > 1 && !STOP_WORDS.has(token)) terms.add(token);
+  }
+  return [...terms];
 }

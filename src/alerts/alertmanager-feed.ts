@@ -24,8 +24,8 @@
  * scheduler.
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
+import { backoffDelay } from '../retry.js';
 import type { Alert } from './evaluate.js';
-import { retryDelay } from './outbox.js';
 import { postableAlert, postAlerts, type AlertmanagerTarget, type PostableAlert } from './receivers/alertmanager.js';
 import type { DeliveryResult } from './receivers/webhook.js';
 
@@ -163,7 +163,7 @@ export class AlertmanagerFeed {
       feed.failures++;
     }
     this.options.onPost({ target: feed.target, news: [...news.values()], count: alerts.length, attempt, result, at: now });
-    if (!taken) this.schedule(feed, retryDelay(feed.failures, { initialMs: 1_000, maxMs: resendIntervalMs }));
+    if (!taken) this.schedule(feed, backoffDelay(feed.failures, { initialMs: 1_000, maxMs: resendIntervalMs }));
     else this.schedule(feed, feed.news.size > 0 ? 0 : Math.max(0, feed.lastFull + resendIntervalMs - scheduler.now()));
   }
 

@@ -6,7 +6,7 @@
  * digits, so it moves only when the projection does) or its muting changes,
  * and when it resolves.
  */
-import type { AlertView } from '../feed/protocol.js';
+import type { AlertView } from './view.js';
 
 export class AlertChanges {
   /** Fingerprint -> what the viewer was last told, for the alerts it knows firing. */

@@ -15,6 +15,7 @@
  */
 import { createScanner, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { TrendmonError } from '../errors.js';
 
 export interface SourcePosition {
   /** 1-based. */
@@ -27,14 +28,13 @@ export type DocumentPath = readonly PropertyKey[];
 
 export type DocumentLanguage = 'JSON' | 'YAML';
 
-export class DocumentSyntaxError extends Error {
+export class DocumentSyntaxError extends TrendmonError {
   constructor(
     readonly language: DocumentLanguage,
     readonly position: SourcePosition,
     readonly reason: string,
   ) {
-    super(`${position.line}:${position.column}: ${reason}`);
-    this.name = 'DocumentSyntaxError';
+    super('invalid_rule_file', `${position.line}:${position.column}: ${reason}`);
   }
 }
 

@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import type { Detection } from '../detect/detector.js';
 import { formatDuration } from '../config/duration.js';
-import type { Spike } from '../domain.js';
-import { normalizeQuery, type CatalogLookup } from '../windows/keys.js';
+import { normalizeQuery, type Spike } from '../domain.js';
+import type { CatalogLookup } from '../windows/keys.js';
 import type { Labels } from './matchers.js';
 import type { UnmetDetails } from '../detect/unmet.js';
 import type { DemandPlanner } from './planning.js';

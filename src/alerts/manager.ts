@@ -8,13 +8,9 @@
  * Configuration comes from the rule file (ALERTS_CONFIG, or defaults) plus
  * rules managed through the API. Reloading re-reads the file and keeps the
  * running configuration when the new one is invalid. API rules and
- * silences are kept in DATA_DIR/alerts/ so a restart keeps them; firing
- * alerts are not (the detector rebuilds its spikes after a restart, and
- * they alert again).
+ * silences are kept on disk (state-files.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
@@ -22,37 +18,26 @@ import type { Config } from '../config/index.js';
 import { formatDuration } from '../config/duration.js';
 import type { Detection } from '../detect/detector.js';
 import type { Spike, TrendEvent } from '../domain.js';
-import type { AlertView } from '../feed/protocol.js';
+import type { AlertView } from './view.js';
 import type { UnmetDetails } from '../detect/unmet.js';
 import type { Metrics } from '../metrics.js';
+import type { Backoff } from '../retry.js';
 import type { CatalogLookup } from '../windows/keys.js';
 import { AlertmanagerFeed, type AlertmanagerPost } from './alertmanager-feed.js';
 import { AlertChanges } from './changes.js';
 import { Dispatcher, type Notification } from './dispatcher.js';
 import { RuleEvaluator, type Alert, type EvaluatorSettings } from './evaluate.js';
 import { alertFacts, alertRow, suppressedRow, type AlertRow } from './history.js';
-import { formatMatcher } from './matchers.js';
 import { Outbox, type Deliver, type OutboxEnvelope } from './outbox.js';
 import { MAX_ALERTS, slackBody, webhookAlert, webhookBody } from './payload.js';
 import type { DemandPlanner } from './planning.js';
 import { alertmanagerTarget } from './receivers/alertmanager.js';
 import { publishAlert } from './receivers/nats.js';
 import { postWebhook, type DeliveryResult } from './receivers/webhook.js';
-import {
-  AlertsConfigError,
-  defaultAlertsConfig,
-  loadAlertsConfig,
-  parseApiRules,
-  parseApiRulesFile,
-  ruleToJson,
-  type AlertsConfig,
-  type ConfigEnv,
-  type ReceiverConfig,
-  type RetryConfig,
-  type RouteConfig,
-  type RuleConfig,
-} from './rules.js';
+import { AlertsConfigError, type AlertsConfigErrorCode, type ConfigEnv } from './rule-schema.js';
+import { configToJson, defaultAlertsConfig, loadAlertsConfig, parseApiRules, type AlertsConfig, type ReceiverConfig, type RuleConfig } from './rules.js';
 import { Silences, type SilenceView } from './silences.js';
+import { AlertStateFiles } from './state-files.js';
 
 export interface AlertManagerOptions {
   readonly nc: NatsConnection;
@@ -78,51 +63,24 @@ export interface AlertManagerOptions {
 }
 
 /** Publishing on NATS fails only while NATS is unreachable: retry steadily. */
-const NATS_RETRY: RetryConfig = { initialMs: 1_000, maxMs: 30_000 };
-const API_RULES_FILE = 'api-rules.json';
-const SILENCES_FILE = 'silences.json';
+const NATS_RETRY: Backoff = { initialMs: 1_000, maxMs: 30_000 };
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** File rules first, then API rules; a name in both is refused. */
-function merge(file: AlertsConfig, apiRules: readonly RuleConfig[]): AlertsConfig {
+/**
+ * File rules first, then API rules; a name in both is refused, as a problem
+ * of the file or of the request that brought the clash.
+ */
+function merge(file: AlertsConfig, apiRules: readonly RuleConfig[], blame: AlertsConfigErrorCode = 'invalid_rule_file'): AlertsConfig {
   const fileNames = new Set(file.rules.map((r) => r.name));
   const clashes = apiRules.flatMap((rule, index) =>
     fileNames.has(rule.name)
       ? [{ where: 'API rules', field: `rules[${index}].name`, reason: `rule "${rule.name}" is also defined in ${file.source}; rename one` }]
       : [],
   );
-  if (clashes.length) throw new AlertsConfigError(clashes);
+  if (clashes.length) throw new AlertsConfigError(clashes, blame);
   return { ...file, rules: [...file.rules, ...apiRules] };
 }
 
-/** `https://hooks.example.com/…`: webhook paths often carry the credential (Slack). */
-function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname.length > 1 || parsed.search ? '/…' : ''}`;
-}
-
-function routeToJson(route: RouteConfig): Record<string, unknown> {
-  return {
-    receiver: route.receiver,
-    groupBy: route.groupBy === 'all' ? ['...'] : route.groupBy,
-    groupWait: formatDuration(route.groupWaitMs),
-    groupInterval: formatDuration(route.groupIntervalMs),
-    repeatInterval: formatDuration(route.repeatIntervalMs),
-    matchers: route.matchers.map(formatMatcher),
-    continue: route.continue,
-    routes: route.routes.map(routeToJson),
-  };
-}
-
-function integrationsOf(receiver: ReceiverConfig): { integration: string; retry: RetryConfig }[] {
+function integrationsOf(receiver: ReceiverConfig): { integration: string; retry: Backoff }[] {
   return [
     ...receiver.webhooks.map((webhook, index) => ({ integration: `webhook-${index}`, retry: webhook.retry })),
     ...(receiver.nats ? [{ integration: 'nats', retry: NATS_RETRY }] : []),
@@ -135,7 +93,6 @@ export class AlertManager {
   private readonly dispatcher: Dispatcher<Alert>;
   private readonly changes = new AlertChanges();
   private listener: ((alert: AlertView) => void) | undefined;
-  private saving: Promise<void> = Promise.resolve();
   /** Set with ALERTMANAGER_URL: every alert also goes to Alertmanager, beside the routing tree. */
   private readonly alertmanager: AlertmanagerFeed | undefined;
 
@@ -143,6 +100,7 @@ export class AlertManager {
     private readonly options: AlertManagerOptions,
     private readonly outbox: Outbox,
     private readonly silences: Silences,
+    private readonly files: AlertStateFiles,
     private fileConfig: AlertsConfig,
     private apiRules: readonly RuleConfig[],
     private readonly env: ConfigEnv,
@@ -179,15 +137,12 @@ export class AlertManager {
     const { settings, log } = options;
     const env: ConfigEnv = { ...(options.env ?? process.env), ALERT_WEBHOOK_URL: settings.webhookUrl, ALERT_WEBHOOK_SECRET: settings.webhookSecret };
     const fileConfig = settings.configPath ? await loadAlertsConfig(settings.configPath, env) : defaultAlertsConfig(env);
-    const dir = join(options.dataDir, 'alerts');
-    const apiRulesPath = join(dir, API_RULES_FILE);
-    const apiText = await readIfExists(apiRulesPath);
-    const apiRules = apiText === undefined ? [] : parseApiRulesFile(apiText, apiRulesPath);
+    const files = new AlertStateFiles(options.dataDir, log);
+    const apiRules = await files.apiRules();
     const silences = new Silences(() => (options.scheduler ?? asyncScheduler).now());
-    const silencesText = await readIfExists(join(dir, SILENCES_FILE));
-    if (silencesText !== undefined) silences.load(JSON.parse(silencesText));
+    await files.loadSilences(silences);
     const outbox = await Outbox.open({ nc: options.nc, log, onAttempt: (e, a, r) => manager.recordAttempt(e, a, r) });
-    const manager: AlertManager = new AlertManager(options, outbox, silences, fileConfig, apiRules, env);
+    const manager: AlertManager = new AlertManager(options, outbox, silences, files, fileConfig, apiRules, env);
     await manager.serveReceivers();
     log.info(
       { source: fileConfig.source, rules: manager.config.rules.length, receivers: fileConfig.receivers.length, alertmanagers: manager.describe().alertmanager },
@@ -224,23 +179,8 @@ export class AlertManager {
 
   /** The configuration in force, secrets and webhook paths redacted. */
   describe(): Record<string, unknown> {
-    const c = this.config;
     return {
-      source: c.source,
-      projection: { persistence: formatDuration(c.projection.persistenceMs), interval: c.projection.level },
-      resolveTimeout: formatDuration(c.resolveTimeoutMs),
-      rules: c.rules.map((rule) => ({ ...ruleToJson(rule), source: rule.source })),
-      route: routeToJson(c.route),
-      receivers: c.receivers.map((r) => ({
-        name: r.name,
-        webhooks: r.webhooks.map((w) => ({ url: redactUrl(w.url), signed: w.secret !== undefined, format: w.format, timeout: formatDuration(w.timeoutMs) })),
-        ...(r.nats ? { nats: r.nats } : {}),
-      })),
-      inhibitRules: c.inhibitRules.map((r) => ({
-        sourceMatchers: r.sourceMatchers.map(formatMatcher),
-        targetMatchers: r.targetMatchers.map(formatMatcher),
-        equal: r.equal,
-      })),
+      ...configToJson(this.config),
       ...(this.options.settings.alertmanager
         ? {
             alertmanager: {
@@ -263,8 +203,8 @@ export class AlertManager {
   /** Replaces the API-managed rules (`{"rules": [...]}`); throws AlertsConfigError naming bad fields. */
   async replaceApiRules(body: unknown): Promise<void> {
     const rules = parseApiRules(body);
-    await this.apply(this.fileConfig, rules);
-    await this.save(API_RULES_FILE, { rules: rules.map(ruleToJson) });
+    await this.apply(this.fileConfig, rules, 'bad_request');
+    await this.files.saveApiRules(rules);
   }
 
   listSilences(): SilenceView[] {
@@ -274,14 +214,14 @@ export class AlertManager {
   /** Creates a silence (throws SilenceError on a bad request); it applies from the next group flush. */
   async createSilence(body: unknown): Promise<SilenceView> {
     const silence = this.silences.create(body);
-    await this.save(SILENCES_FILE, this.silences.toJSON());
+    await this.files.saveSilences(this.silences);
     return silence;
   }
 
   /** Ends a silence now; false when there is none active or pending with that id. */
   async expireSilence(id: string): Promise<boolean> {
     if (!this.silences.expire(id)) return false;
-    await this.save(SILENCES_FILE, this.silences.toJSON());
+    await this.files.saveSilences(this.silences);
     return true;
   }
 
@@ -290,11 +230,11 @@ export class AlertManager {
     this.dispatcher.stop();
     await this.alertmanager?.stop();
     await this.outbox.stop();
-    await this.saving;
+    await this.files.settled();
   }
 
-  private async apply(fileConfig: AlertsConfig, apiRules: readonly RuleConfig[]): Promise<void> {
-    const config = merge(fileConfig, apiRules);
+  private async apply(fileConfig: AlertsConfig, apiRules: readonly RuleConfig[], blame?: AlertsConfigErrorCode): Promise<void> {
+    const config = merge(fileConfig, apiRules, blame);
     this.fileConfig = fileConfig;
     this.apiRules = apiRules;
     this.config = config;
@@ -465,20 +405,6 @@ export class AlertManager {
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message, fingerprint: row.fingerprint, outcome: row.outcome }, 'alert history row not stored');
     }
-  }
-
-  /** Writes `<dataDir>/alerts/<name>` atomically (temp file, then rename), one write at a time. */
-  private save(name: string, data: unknown): Promise<void> {
-    const dir = join(this.options.dataDir, 'alerts');
-    const write = async () => {
-      await mkdir(dir, { recursive: true });
-      const tmp = join(dir, `.${name}.tmp`);
-      await writeFile(tmp, JSON.stringify(data, null, 2) + '\n');
-      await rename(tmp, join(dir, name));
-    };
-    const done = this.saving.then(write);
-    this.saving = done.catch((err: Error) => this.options.log.error({ err: err.message, file: name }, 'cannot save alerting state'));
-    return done;
   }
 
   private view(alert: Alert): AlertView {

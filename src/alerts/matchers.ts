@@ -5,6 +5,7 @@
  * be "double quoted" (JSON string rules). Regexes are anchored, as in
  * Alertmanager; a label an alert does not have matches as the empty string.
  */
+import { TrendmonError } from '../errors.js';
 
 export type Labels = Readonly<Record<string, string>>;
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -15,10 +16,10 @@ export interface Matcher {
   readonly value: string;
 }
 
-export class MatcherError extends Error {
+/** A matcher that cannot be read; rule files and silences report it as theirs. */
+export class MatcherError extends TrendmonError {
   constructor(text: string, reason: string) {
-    super(`matcher ${JSON.stringify(text)}: ${reason} (use e.g. factory="porto", category=~"dresses|skirts", key!=SKU-0001)`);
-    this.name = 'MatcherError';
+    super('bad_request', `matcher ${JSON.stringify(text)}: ${reason} (use e.g. factory="porto", category=~"dresses|skirts", key!=SKU-0001)`);
   }
 }
 

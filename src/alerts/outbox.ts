@@ -16,11 +16,11 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { ensureConsumer, ensureStream } from '../nats/jetstream.js';
+import { ensureConsumer, ensureStream, RESUBSCRIBE } from '../nats/jetstream.js';
+import { backoffDelay, retry, sleep, type Backoff } from '../retry.js';
 import { ALERT_OUTBOX_STREAM, outboxConsumer, outboxSubject } from '../../streams/alerts.js';
 import type { AlertFacts } from './history.js';
 import type { DeliveryResult } from './receivers/webhook.js';
-import type { RetryConfig } from './rules.js';
 
 /** One notification for one receiver integration, as stored in the outbox. */
 export interface OutboxEnvelope {
@@ -46,20 +46,14 @@ export interface OutboxOptions {
   readonly onAttempt: (envelope: OutboxEnvelope, attempt: number, result: DeliveryResult) => void;
 }
 
-/** Back-off before attempt `attempt + 1`: capped exponential with equal jitter (never below half the step). */
-export function retryDelay(attempt: number, retry: RetryConfig, random: () => number = Math.random): number {
-  const step = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(step / 2 + (random() * step) / 2);
-}
-
 /** Storing into the outbox while NATS is unreachable. */
-const STORE_RETRY: RetryConfig = { initialMs: 500, maxMs: 15_000 };
+const STORE_RETRY: Backoff = { initialMs: 500, maxMs: 15_000 };
 
 interface Worker {
   readonly receiver: string;
   readonly integration: string;
   readonly deliver: Deliver;
-  retry: RetryConfig;
+  retry: Backoff;
   readonly abort: AbortController;
   messages?: ConsumerMessages;
   done?: Promise<void>;
@@ -70,7 +64,8 @@ const encoder = new TextEncoder();
 export class Outbox {
   private readonly workers = new Map<string, Worker>();
   private storing: Promise<void> = Promise.resolve();
-  private stopped = false;
+  /** Aborted by stop(): stores still being retried give up. */
+  private readonly stopping = new AbortController();
 
   private constructor(
     private readonly options: OutboxOptions,
@@ -95,24 +90,23 @@ export class Outbox {
     const data = encoder.encode(JSON.stringify(envelope));
     const msgID = `${envelope.notificationId}.${envelope.integration}`;
     const store = async () => {
-      for (let attempt = 1; !this.stopped; attempt++) {
-        try {
-          await this.js.publish(subject, data, { msgID });
-          return;
-        } catch (err) {
-          const delay = retryDelay(attempt, STORE_RETRY);
-          this.options.log.warn({ err: (err as Error).message, subject, attempt, delay }, 'cannot store an alert notification in the outbox; retrying');
-          await new Promise((resolve) => setTimeout(resolve, delay));
-        }
+      try {
+        await retry(() => this.js.publish(subject, data, { msgID }), {
+          ...STORE_RETRY,
+          signal: this.stopping.signal,
+          onRetry: (err, attempt, delay) =>
+            this.options.log.warn({ err: (err as Error).message, subject, attempt, delay }, 'cannot store an alert notification in the outbox; retrying'),
+        });
+      } catch {
+        this.options.log.error({ subject, notificationId: envelope.notificationId }, 'stopped before an alert notification could be stored: it is lost');
       }
-      this.options.log.error({ subject, notificationId: envelope.notificationId }, 'stopped before an alert notification could be stored: it is lost');
     };
     this.storing = this.storing.then(store);
     return this.storing;
   }
 
   /** Starts delivering one integration's queue (no-op when already running; the retry policy is updated). */
-  async serve(receiver: string, integration: string, deliver: Deliver, retry: RetryConfig): Promise<void> {
+  async serve(receiver: string, integration: string, deliver: Deliver, retry: Backoff): Promise<void> {
     const key = `${receiver}.${integration}`;
     const running = this.workers.get(key);
     if (running) {
@@ -148,7 +142,7 @@ export class Outbox {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.storing, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
-    this.stopped = true;
+    this.stopping.abort();
   }
 
   private async halt(worker: Worker): Promise<void> {
@@ -159,16 +153,22 @@ export class Outbox {
 
   private async run(worker: Worker, durable: string): Promise<void> {
     const { signal } = worker.abort;
+    /** Failures since the consumer last delivered. */
+    let failures = 0;
     while (!signal.aborted) {
       try {
         const consumer = await this.js.consumers.get(ALERT_OUTBOX_STREAM.name, durable);
         worker.messages = await consumer.consume({ max_messages: 1 });
         if (signal.aborted) worker.messages.stop();
-        for await (const msg of worker.messages) await this.handle(worker, msg);
+        for await (const msg of worker.messages) {
+          failures = 0;
+          await this.handle(worker, msg);
+        }
       } catch (err) {
         if (signal.aborted) break;
-        this.options.log.warn({ err: (err as Error).message, durable }, 'alert delivery consumer stopped; resubscribing in 1s');
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const delay = backoffDelay(++failures, RESUBSCRIBE);
+        this.options.log.warn({ err: (err as Error).message, durable, delay }, 'alert delivery consumer stopped; resubscribing');
+        await sleep(delay, signal).catch(() => undefined); // stopped: the loop ends
       }
     }
   }
@@ -191,6 +191,6 @@ export class Outbox {
     this.options.onAttempt(envelope, attempt, result);
     if (result.ok) msg.ack();
     else if (result.permanent) msg.term();
-    else msg.nak(retryDelay(attempt, worker.retry));
+    else msg.nak(backoffDelay(attempt, worker.retry));
   }
 }

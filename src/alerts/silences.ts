@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
+import { TrendmonError, type ErrorCode } from '../errors.js';
 import type { SilenceLookup } from './dispatcher.js';
 import { formatMatcher, matchesAll, MatcherError, parseMatcher, type Labels, type Matcher } from './matchers.js';
 
@@ -33,10 +34,10 @@ export interface SilenceView {
   readonly comment: string;
 }
 
-export class SilenceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SilenceError';
+/** A silence asked for through the API that cannot be (`bad_request`), or a stored one that cannot be read (`invalid_input`). */
+export class SilenceError extends TrendmonError {
+  constructor(message: string, code: Extract<ErrorCode, 'bad_request' | 'invalid_input'> = 'bad_request') {
+    super(code, message);
   }
 }
 
@@ -74,7 +75,7 @@ export class Silences implements SilenceLookup {
   /** Restores silences saved by `toJSON` (ids and times kept). */
   load(stored: unknown): void {
     const parsed = storedSchema.safeParse(stored);
-    if (!parsed.success) throw new SilenceError(`stored silences are malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success) throw new SilenceError(`stored silences are malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'invalid_input');
     for (const s of parsed.data) this.silences.set(s.id, { ...s, matchers: s.matchers.map(parseMatcher) });
   }
 

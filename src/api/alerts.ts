@@ -10,16 +10,15 @@
  * - `GET|POST /api/silences`, `DELETE /api/silences/:id`.
  *
  * Configuration problems answer 400 (a bad request) or 422 (a bad rule
- * file) with `{ error, problems: [{ where, field, reason }] }`.
+ * file) with `{ error, code, problems: [{ where, field, reason }] }`
+ * (src/api/errors.ts).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { AlertManager } from '../alerts/manager.js';
-import { AlertsConfigError } from '../alerts/rules.js';
-import { SilenceError } from '../alerts/silences.js';
+import { TrendmonError } from '../errors.js';
 import { ident } from '../store/client.js';
-import { BadRequestError } from './errors.js';
 import { instant, parse } from './params.js';
 
 export interface AlertsRouterOptions {
@@ -38,10 +37,6 @@ const recentQuery = z.object({
 });
 
 const DAY_MS = 86_400_000;
-
-function configProblem(res: Response, status: 400 | 422, err: AlertsConfigError): void {
-  res.status(status).json({ error: err.message, code: status === 400 ? 'bad_request' : 'invalid_rule_file', problems: err.problems });
-}
 
 export function createAlertsRouter(options: AlertsRouterOptions): Router {
   const router = Router();
@@ -77,22 +72,12 @@ export function createAlertsRouter(options: AlertsRouterOptions): Router {
   });
 
   router.put('/alerts/rules', async (req, res) => {
-    try {
-      await alerts.replaceApiRules(req.body);
-    } catch (err) {
-      if (err instanceof AlertsConfigError) return configProblem(res, 400, err);
-      throw err;
-    }
+    await alerts.replaceApiRules(req.body);
     res.json(alerts.describe());
   });
 
   router.post('/alerts/reload', async (_req, res) => {
-    try {
-      await alerts.reload();
-    } catch (err) {
-      if (err instanceof AlertsConfigError) return configProblem(res, 422, err);
-      throw err;
-    }
+    await alerts.reload();
     res.json(alerts.describe());
   });
 
@@ -101,16 +86,12 @@ export function createAlertsRouter(options: AlertsRouterOptions): Router {
   });
 
   router.post('/silences', async (req, res) => {
-    try {
-      res.status(201).json(await alerts.createSilence(req.body));
-    } catch (err) {
-      throw err instanceof SilenceError ? new BadRequestError(err.message) : err;
-    }
+    res.status(201).json(await alerts.createSilence(req.body));
   });
 
   router.delete('/silences/:id', async (req, res) => {
-    if (await alerts.expireSilence(req.params.id)) res.json({ id: req.params.id, state: 'expired' });
-    else res.status(404).json({ error: `no active or pending silence with id ${req.params.id}`, code: 'not_found' });
+    if (!(await alerts.expireSilence(req.params.id))) throw new TrendmonError('not_found', `no active or pending silence with id ${req.params.id}`);
+    res.json({ id: req.params.id, state: 'expired' });
   });
 
   return router;

@@ -6,13 +6,17 @@
  * Everything reads through the reader: read-only and bounded in rows, bytes
  * and time, so no request can write or run away.
  */
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express, { type Router } from 'express';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { DIMENSIONS, EVENT_KINDS, type Direction, type EventKind, type Spike } from '../domain.js';
+import { queryError } from '../store/errors.js';
+import { contentType, OUTPUT_FORMAT_NAMES, outputFormat, queryText } from '../store/output-formats.js';
 import { assertReadOnly } from '../store/statements.js';
 import { ROLLUP_DIMENSIONS, ROLLUPS, type Rollup, type RollupDimension } from '../store/rollups.js';
-import { apiErrorHandler, BadRequestError, UserQueryError } from './errors.js';
+import { apiErrorHandler, BadRequestError } from './errors.js';
 import { floorTo, instant, minutes, parse } from './params.js';
 import { seriesQuery, spikesQuery, trendingQuery, type BuiltQuery } from './rollup-queries.js';
 
@@ -69,18 +73,17 @@ const spikesParams = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-/** Output formats of /api/sql: short names and ClickHouse's own. */
-const SQL_FORMATS = {
-  json: { format: 'JSONEachRow', type: 'application/x-ndjson' },
-  csv: { format: 'CSVWithNames', type: 'text/csv' },
-  JSONEachRow: { format: 'JSONEachRow', type: 'application/x-ndjson' },
-  CSVWithNames: { format: 'CSVWithNames', type: 'text/csv' },
-  TabSeparatedWithNames: { format: 'TabSeparatedWithNames', type: 'text/tab-separated-values' },
-} as const;
-
 const sqlBody = z.object({
   query: z.string().trim().min(1).max(100_000),
-  format: z.enum(Object.keys(SQL_FORMATS) as [keyof typeof SQL_FORMATS]).default('json'),
+  /** A ClickHouse output format, or a short name (src/store/output-formats.ts). */
+  format: z
+    .string()
+    .default('json')
+    .transform((name, ctx) => {
+      const format = outputFormat(name);
+      if (!format) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name)} is not one of ${OUTPUT_FORMAT_NAMES.join(', ')}` });
+      return format ?? z.NEVER;
+    }),
   /** Values for `{name:Type}` placeholders in the query. */
   params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'parameter names are identifiers'), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
@@ -174,17 +177,15 @@ export function createAnalyticsRouter(options: AnalyticsOptions): Router {
   router.post('/sql', async (req, res) => {
     const body = parse(sqlBody, req.body);
     assertReadOnly(body.query);
-    const { format, type } = SQL_FORMATS[body.format];
+    let answer: Readable;
     try {
-      const result = await reader.query({ query: body.query, format, query_params: body.params });
-      res.type(type);
-      for await (const batch of result.stream()) {
-        for (const row of batch as { text: string }[]) res.write(row.text + '\n');
-      }
-      res.end();
+      answer = await queryText(reader, body.query, body.format, body.params);
     } catch (err) {
-      throw res.headersSent ? err : new UserQueryError(err);
+      throw queryError(err, 'user');
     }
+    res.type(contentType(body.format));
+    // A failure past this point cuts the connection (apiErrorHandler): a partial answer cannot pass for a whole one.
+    await pipeline(answer, res);
   });
 
   router.use(apiErrorHandler);

@@ -12,11 +12,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { AlertsConfigError } from '../alerts/rules.js';
 import { parseDuration } from '../config/duration.js';
 import { backtestRules, type BacktestRules } from '../backtest/rules.js';
-import { BacktestError, runBacktest, type BacktestRequest } from '../backtest/run.js';
-import { BadRequestError } from './errors.js';
+import { runBacktest, type BacktestRequest } from '../backtest/run.js';
+import { TrendmonError } from '../errors.js';
 import { instant, parse } from './params.js';
 
 export interface BacktestsRouterOptions {
@@ -48,17 +47,8 @@ export function createBacktestsRouter(options: BacktestsRouterOptions): Backtest
   let running: { readonly abort: AbortController; readonly done: Promise<unknown> } | undefined;
   router.post('/backtests', async (req, res) => {
     const request = parse(body, req.body);
-    let rules: BacktestRequest['rules'];
-    try {
-      rules = request.rules ? backtestRules(request.rules.text, request.rules.source) : options.rules();
-    } catch (err) {
-      if (err instanceof AlertsConfigError) throw new BadRequestError(err.message);
-      throw err;
-    }
-    if (running) {
-      res.status(409).json({ error: 'a backtest is already running in this app; wait for it to finish', code: 'busy' });
-      return;
-    }
+    const rules: BacktestRequest['rules'] = request.rules ? backtestRules(request.rules.text, request.rules.source) : options.rules();
+    if (running) throw new TrendmonError('busy', 'a backtest is already running in this app; wait for it to finish');
     const abort = new AbortController();
     res.status(200).type('application/x-ndjson');
     const send = (message: object) => res.write(`${JSON.stringify(message)}\n`);
@@ -70,7 +60,7 @@ export function createBacktestsRouter(options: BacktestsRouterOptions): Backtest
       abort.signal,
     ).then(
       (result) => send({ type: 'result', ...result }),
-      (err: Error) => send({ type: 'error', error: err instanceof BacktestError ? err.message : `backtest failed: ${err.message}` }),
+      (err: Error) => send({ type: 'error', error: err instanceof TrendmonError ? err.message : `backtest failed: ${err.message}` }),
     );
     running = { abort, done };
     try {

@@ -11,6 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { DIMENSIONS, type Dimension, type Direction, type Spike } from '../domain.js';
+import { TrendmonError } from '../errors.js';
 import type { KeyWindow } from '../windows/hopping.js';
 import { createAnalyticsRouter } from './analytics.js';
 import type { Auth } from './auth.js';
@@ -127,10 +128,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.get('/api/window', async (req, res) => {
     const q = parse(windowQuery, req.query);
     const window = await options.windowCounts(q.dimension as Dimension, q.key);
-    if (!window) {
-      res.status(404).json({ error: 'no window has closed yet' });
-      return;
-    }
+    if (!window) throw new TrendmonError('not_found', 'no window has closed yet');
     const counts = window.counts ?? { dimension: q.dimension, key: q.key, events: 0, units: 0, revenue: 0, bySignal: { search: 0, view: 0, sale: 0 } };
     res.json({ start: window.start, end: window.end, ...counts });
   });

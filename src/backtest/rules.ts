@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { EvaluatorSettings } from '../alerts/evaluate.js';
-import { AlertsConfigError, defaultAlertsConfig, parseAlertsConfig, type AlertsConfig, type ConfigEnv } from '../alerts/rules.js';
+import { AlertsConfigError, type ConfigEnv } from '../alerts/rule-schema.js';
+import { defaultAlertsConfig, parseAlertsConfig, type AlertsConfig } from '../alerts/rules.js';
 
 export type BacktestRules = EvaluatorSettings & { readonly source: string };
 

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ruleToJson } from '../alerts/rules.js';
+import { TrendmonError } from '../errors.js';
 import { ident } from '../store/client.js';
 import { loadPlanningHistory } from '../store/planning-history.js';
 import { Replay, type BacktestAlert, type ReplayOptions } from './replay.js';
@@ -48,7 +49,11 @@ export interface BacktestResult {
   readonly medianLeadMs?: number;
 }
 
-export class BacktestError extends Error {}
+export class BacktestError extends TrendmonError {
+  constructor(message: string) {
+    super('backtest_failed', message);
+  }
+}
 
 /** The middle of sorted values (the mean of the two middle ones for an even count). */
 const median = (sorted: readonly number[]) => (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2;

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { z } from 'zod';
 import type { CatalogItem } from '../domain.js';
+import { TrendmonError } from '../errors.js';
 
 export const CATALOG_SUBJECT = 'catalog.upsert';
 
@@ -20,10 +21,9 @@ const itemSchema = z.object({
   parent: z.string().min(1).max(128).optional(),
 });
 
-export class CatalogFileError extends Error {
+export class CatalogFileError extends TrendmonError {
   constructor(path: string, where: string, problem: string) {
-    super(`catalog ${path}${where}: ${problem}`);
-    this.name = 'CatalogFileError';
+    super('invalid_catalog', `catalog ${path}${where}: ${problem}`);
   }
 }
 

@@ -13,12 +13,17 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { backtestRules, configuredRules } from '../backtest/rules.js';
-import { runBacktest, type BacktestProgress, type BacktestRequest, type BacktestResult } from '../backtest/run.js';
+import { BacktestError, runBacktest, type BacktestProgress, type BacktestRequest, type BacktestResult } from '../backtest/run.js';
 import { openClickHouse } from '../store/client.js';
 import { migrate } from '../store/schema.js';
+import { errorFromAnswer, TrendmonError } from '../errors.js';
 import { endProgress, formatCount, progressLine } from './progress.js';
 
-export class BacktestArgumentError extends Error {}
+export class BacktestArgumentError extends TrendmonError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 export interface BacktestArgs {
   readonly fromMs: number;
@@ -101,16 +106,7 @@ async function runInApp(config: Config, args: BacktestArgs, rulesText?: string):
   } catch {
     return undefined; // no app: embedded ClickHouse is free to open here
   }
-  if (!response.ok || !response.body) {
-    const text = await response.text();
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error?: string }).error ?? text;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new BacktestArgumentError(`the app at ${url} refused the backtest (${response.status}): ${message}`);
-  }
+  if (!response.ok || !response.body) throw errorFromAnswer(response.status, await response.text(), `the app at ${url} refused the backtest (${response.status}): `);
   let buffer = '';
   let result: BacktestResult | undefined;
   const decoder = new TextDecoder();
@@ -121,11 +117,11 @@ async function runInApp(config: Config, args: BacktestArgs, rulesText?: string):
       const message = JSON.parse(buffer.slice(0, newline)) as { type: string; error?: string } & BacktestProgress & BacktestResult;
       buffer = buffer.slice(newline + 1);
       if (message.type === 'progress') showProgress(message);
-      else if (message.type === 'error') throw new BacktestArgumentError(message.error ?? 'backtest failed');
+      else if (message.type === 'error') throw new BacktestError(message.error ?? 'backtest failed');
       else if (message.type === 'result') result = message;
     }
   }
-  if (!result) throw new BacktestArgumentError(`the app at ${url} ended the backtest without a result`);
+  if (!result) throw new BacktestError(`the app at ${url} ended the backtest without a result`);
   return result;
 }
 

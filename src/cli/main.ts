@@ -3,11 +3,12 @@
 // Each command imports what it needs when it runs, so a short command does not
 // load the whole app (NATS, ClickHouse, express): `trendmon config` starts in ~0.3 s.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, maskSecrets, type Config } from '../config/index.js';
+import { loadConfig, maskSecrets, type Config } from '../config/index.js';
 import { parseDuration } from '../config/duration.js';
-import type { SqlOutput } from './sql.js';
 import { formatCount } from './progress.js';
-import { exitWhenWritten } from './exit.js';
+import { TrendmonError } from '../errors.js';
+import { OUTPUT_FORMAT_NAMES, outputFormat } from '../store/output-formats.js';
+import { exitWhenWritten, failure } from './exit.js';
 
 const USAGE = `usage: trendmon <command> [options]
 
@@ -17,8 +18,9 @@ commands:
                                      publish synthetic traffic with labelled surges to NATS
   score FILE.csv                     score a timestamp,value series offline; prints timestamp,value,anomaly_score
   score FILE... | DIR --out DIR      score many series in one go, one output file per input
-  sql "SELECT ..." [--format table|csv|json] [--param NAME=VALUE]...
-                                     read-only query against the configured ClickHouse
+  sql "SELECT ..." [--format table|csv|tsv|json|FORMAT] [--param NAME=VALUE]...
+                                     read-only query against the configured ClickHouse, answered in one of its
+                                     output formats (FORMAT e.g. CSVWithNames, TSV, JSONEachRow, PrettyCompact)
   backtest --from TIME --to TIME [--rules FILE] [--warmup 6h] [--format table|json]
                                      replay stored events through the detector and alert rules: what would have
                                      fired, when, and how early against the sales peak (stored in backtest_alerts)
@@ -26,7 +28,14 @@ commands:
 
 configuration comes from the environment: see README.md, "Configuration".`;
 
-class UsageError extends Error {}
+class UsageError extends TrendmonError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+/** Writes to stdout; resolves once the chunk is handed over, so a slow pipe holds the writer back. */
+const toStdout = (chunk: string | Uint8Array) => new Promise<void>((resolve, reject) => process.stdout.write(chunk, (err) => (err ? reject(err) : resolve())));
 
 function simulateArgs(args: string[]) {
   const { values } = parseArgs({
@@ -112,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
       const [{ connectNats }, { simulate }] = await Promise.all([import('../nats/connect.js'), import('./simulate.js')]);
       const servers = config.nats.url ?? `nats://127.0.0.1:${config.nats.managedPort}`;
       const nc = await connectNats({ servers, name: 'trendmon-simulator', ...config.nats }).catch((err: Error) => {
-        throw new UsageError(`cannot reach NATS at ${servers} (${err.message}): start the app first (\`trendmon start\`) or set NATS_URL`);
+        throw new TrendmonError('unavailable', `cannot reach NATS at ${servers} (${err.message}): start the app first (\`trendmon start\`) or set NATS_URL`);
       });
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
@@ -133,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
       const started = performance.now();
       const report = await scoreFiles(inputs, {
         outDir: values.out,
-        write: (chunk) => new Promise<void>((resolve, reject) => process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()))),
+        write: toStdout,
         progress: values.out ? (done, total, file) => progressLine(`score ${done}/${total} files (${file})`) : undefined,
       });
       if (values.out) {
@@ -152,7 +161,8 @@ async function main(argv: string[]): Promise<number> {
       });
       const query = positionals.join(' ').trim();
       if (!query) throw new UsageError('sql needs a query: trendmon sql "SELECT count() FROM trendmon.events_sale FINAL"');
-      if (!['table', 'csv', 'json'].includes(values.format)) throw new UsageError(`--format ${values.format}: use table, csv or json`);
+      const format = outputFormat(values.format);
+      if (!format) throw new UsageError(`--format ${values.format}: use one of ${OUTPUT_FORMAT_NAMES.join(', ')}`);
       const params = Object.fromEntries(
         values.param.map((pair) => {
           const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
@@ -161,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
         }),
       );
       const { runSql } = await import('./sql.js');
-      process.stdout.write(await runSql(loadConfig(), query, values.format as SqlOutput, params));
+      await runSql(loadConfig(), query, format, params, toStdout);
       return 0;
     }
     case 'backtest': {
@@ -179,32 +189,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Errors that explain themselves (one line, exit 2); their modules are loaded only when something failed. */
-async function isExplained(err: unknown): Promise<boolean> {
-  const [alerts, nats, store, access, score, sql, sim, backtest, replay] = await Promise.all([
-    import('../alerts/rules.js'),
-    import('../nats/server.js'),
-    import('../store/client.js'),
-    import('../store/reader-access.js'),
-    import('./score.js'),
-    import('./sql.js'),
-    import('./simulate.js'),
-    import('./backtest.js'),
-    import('../backtest/run.js'),
-  ]);
-  const types = [ConfigError, UsageError, alerts.AlertsConfigError, nats.NatsServerNotFoundError, store.EmbeddedClickHouseUnavailableError, access.ReaderAccessError, score.CsvInputError, sql.SqlError, sim.SpikeArgumentError,
-    backtest.BacktestArgumentError, replay.BacktestError];
-  return types.some((type) => err instanceof type);
-}
-
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) void exitWhenWritten(code);
   },
-  async (err: unknown) => {
-    const known = await isExplained(err);
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`trendmon: ${known ? message : (err as Error).stack ?? message}\n`);
-    void exitWhenWritten(known ? 2 : 1);
+  (err: unknown) => {
+    const { message, status } = failure(err);
+    process.stderr.write(`trendmon: ${message}\n`);
+    void exitWhenWritten(status);
   },
 );

@@ -9,8 +9,13 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { scoreSeries } from '../detect/series.js';
+import { TrendmonError } from '../errors.js';
 
-export class CsvInputError extends Error {}
+export class CsvInputError extends TrendmonError {
+  constructor(message: string) {
+    super('invalid_input', message);
+  }
+}
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?|\d{10,14})$/;
 

@@ -12,6 +12,7 @@ import {
   type SurgeShapeKind,
   type UnmetPlan,
 } from '../sim/index.js';
+import { TrendmonError } from '../errors.js';
 import { hashSeed } from '../hash.js';
 import { Rng } from '../sim/random.js';
 import { surgeSpanMs } from '../sim/shapes.js';
@@ -36,7 +37,11 @@ export interface SimulateOptions {
   readonly quiet?: boolean;
 }
 
-export class SpikeArgumentError extends Error {}
+export class SpikeArgumentError extends TrendmonError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 /** Parses `SKU[:factor]`; the surge covers the middle third of the run. */
 function plannedSpikes(requests: readonly string[], catalog: readonly CatalogItem[], fromTs: number, durationMs: number): SpikePlan[] {

@@ -1,35 +1,51 @@
 /**
  * `trendmon sql "SELECT ..."`: a read-only query against the configured
- * ClickHouse. Embedded chDB belongs to the running app (one process per data
+ * ClickHouse, its answer in one of ClickHouse's output formats
+ * (src/store/output-formats.ts) passed on to `write` as it arrives.
+ * Embedded chDB belongs to the running app (one process per data
  * directory), so then the query goes through the app's /api/sql.
  */
 import type { Config } from '../config/index.js';
+import { errorFromAnswer, TrendmonError } from '../errors.js';
 import { openClickHouse } from '../store/client.js';
+import { queryError } from '../store/errors.js';
+import { queryText, type OutputFormat } from '../store/output-formats.js';
 import { assertReadOnly } from '../store/statements.js';
-
-export type SqlOutput = 'table' | 'csv' | 'json';
-
-export class SqlError extends Error {}
 
 /** Values for the query's `{name:Type}` placeholders. */
 export type SqlParams = Readonly<Record<string, string>>;
 
-async function fetchRows(config: Config, query: string, params: SqlParams): Promise<Record<string, unknown>[]> {
-  if (config.clickhouse.url) {
+/** Where the answer goes, chunk by chunk; resolves once the chunk is taken. */
+export type Write = (chunk: Uint8Array) => Promise<void>;
+
+/** Passes `chunks` on to `write`; a failure to read them (not to write) becomes `cutShort`'s error. */
+async function pass(chunks: AsyncIterable<Uint8Array>, write: Write, cutShort: (err: unknown) => Error): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
     try {
-      assertReadOnly(query);
+      next = await iterator.next();
     } catch (err) {
-      throw new SqlError((err as Error).message);
+      throw cutShort(err);
     }
+    if (next.done) return;
+    await write(next.value);
+  }
+}
+
+export async function runSql(config: Config, query: string, format: OutputFormat, params: SqlParams, write: Write): Promise<void> {
+  if (config.clickhouse.url) {
+    assertReadOnly(query);
     const store = await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir });
     try {
-      const result = await store.reader.query({ query, format: 'JSONEachRow', query_params: params });
-      return await result.json<Record<string, unknown>>();
-    } catch (err) {
-      throw new SqlError((err as Error).message.split('\n')[0]);
+      const answer = await queryText(store.reader, query, format, params).catch((err: unknown) => {
+        throw queryError(err, 'user');
+      });
+      await pass(answer, write, (err) => queryError(err, 'user'));
     } finally {
       await store.close();
     }
+    return;
   }
   const url = `http://127.0.0.1:${config.http.port}/api/sql`;
   let response: Response;
@@ -37,42 +53,15 @@ async function fetchRows(config: Config, query: string, params: SqlParams): Prom
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(config.token ? { authorization: `Bearer ${config.token}` } : {}) },
-      body: JSON.stringify({ query, format: 'json', params }),
+      body: JSON.stringify({ query, format, params }),
     });
   } catch {
-    throw new SqlError(`no trendmon app answers at ${url}: start it with \`trendmon start\` (embedded ClickHouse is reached through the app), or set CLICKHOUSE_URL`);
+    throw new TrendmonError('unavailable', `no trendmon app answers at ${url}: start it with \`trendmon start\` (embedded ClickHouse is reached through the app), or set CLICKHOUSE_URL`);
   }
-  const text = await response.text();
-  if (!response.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error?: string }).error ?? text;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new SqlError(message);
-  }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-const cell = (value: unknown) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
-
-export function renderRows(rows: readonly Record<string, unknown>[], output: SqlOutput): string {
-  if (output === 'json') return JSON.stringify(rows, null, 2) + '\n';
-  const columns = rows.length ? Object.keys(rows[0]!) : [];
-  if (output === 'csv') {
-    const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    return [columns.map(quote).join(','), ...rows.map((r) => columns.map((c) => quote(cell(r[c]))).join(','))].join('\n') + '\n';
-  }
-  if (rows.length === 0) return '(no rows)\n';
-  const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
-  const line = (values: string[]) => values.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i]!)).join(' | ');
-  return [line(columns), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
-}
-
-export async function runSql(config: Config, query: string, output: SqlOutput, params: SqlParams = {}): Promise<string> {
-  return renderRows(await fetchRows(config, query, params), output);
+  if (!response.ok || !response.body) throw errorFromAnswer(response.status, await response.text());
+  await pass(
+    response.body as unknown as AsyncIterable<Uint8Array>,
+    write,
+    (err) => new TrendmonError('unavailable', `the app at ${url} cut the answer short (${(err as Error).message}): what was printed is incomplete`),
+  );
 }

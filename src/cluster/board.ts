@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { rankSpikes, type Detection } from '../detect/detector.js';
 import type { Direction } from '../domain.js';
 import type { Spike } from '../domain.js';
-import type { AlertView, Counters } from '../feed/protocol.js';
+import type { AlertView } from '../alerts/view.js';
+import type { Counters } from '../domain.js';
 import { ALERTS_BOARD_SUBJECT, BOARD_SUBJECTS, boardSubject, COUNTERS_SUBJECT } from '../../streams/cluster.js';
 
 export interface PartitionDetection {

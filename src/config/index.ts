@@ -7,12 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { TrendmonError } from '../errors.js';
 import { parseDuration } from './duration.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends TrendmonError {
   constructor(readonly problems: readonly string[]) {
-    super(problems.join('; '));
-    this.name = 'ConfigError';
+    super('invalid_config', problems.join('; '));
   }
 }
 

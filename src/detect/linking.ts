@@ -15,11 +15,10 @@
  * to lift any one of them: it links to no sku, only to the shared category
  * and attributes.
  *
- * It tokenises with the windows' own `normalizeQuery` and `queryTerms`, so
- * catalog words and query terms are cut the same way.
+ * It tokenises with the domain's `normalizeQuery` and `queryTerms`, as the
+ * windows do, so catalog words and query terms are cut the same way.
  */
-import type { CatalogItem } from '../domain.js';
-import { normalizeQuery, queryTerms } from '../windows/keys.js';
+import { normalizeQuery, queryTerms, type CatalogItem } from '../domain.js';
 import { Memo } from '../windows/memo.js';
 
 /**

@@ -3,7 +3,7 @@
  * seconds, sales and revenue in the last minute and since local midnight.
  * A ring of one-second buckets keeps memory fixed.
  */
-import type { Counters } from './protocol.js';
+import type { Counters } from '../domain.js';
 
 interface Bucket {
   second: number;

@@ -6,9 +6,8 @@
  * Times are epoch milliseconds. Server -> wall only; the wall sends nothing
  * but pongs.
  */
-import type { Dimension, Spike } from '../domain.js';
-
-export type { Dimension, SignalMix, SpikeStatus } from '../domain.js';
+import type { AlertView } from '../alerts/view.js';
+import type { Counters, Spike } from '../domain.js';
 
 /** What the catalog lacks for a rising search (src/detect/unmet.ts), with the closest items' titles. */
 export interface UnmetView {
@@ -29,15 +28,6 @@ export interface SpikeView extends Spike {
   readonly category?: string;
   /** Set on a rising query or term the catalog does not cover: unmet demand. */
   readonly unmet?: UnmetView;
-}
-
-/** Live counters for the wall's big numbers, in processing time. */
-export interface Counters {
-  readonly eventsPerSec: number;
-  readonly salesLastMinute: number;
-  readonly revenueLastMinute: number;
-  readonly salesToday: number;
-  readonly revenueToday: number;
 }
 
 export interface SnapshotMessage {
@@ -84,52 +74,6 @@ export interface CountersMessage extends Counters {
 export interface HeartbeatMessage {
   readonly type: 'heartbeat';
   readonly serverTime: number;
-}
-
-/** Extra units a trend implies over one horizon, with its interval (docs/alerts.md, "Projection"). */
-export interface DemandRangeView {
-  /** What the baseline alone would sell. */
-  readonly baseline: number;
-  readonly extra: number;
-  readonly low: number;
-  readonly high: number;
-}
-
-/** An alert for planners: what is taking off, how strongly, since when, and the demand it implies. */
-export interface AlertView {
-  readonly fingerprint: string;
-  /** The rule that raised it. */
-  readonly alertname: string;
-  readonly status: 'firing' | 'resolved';
-  readonly dimension: Dimension;
-  readonly key: string;
-  /** From the catalog for sku alerts. */
-  readonly title?: string;
-  readonly category?: string;
-  /** Every label, rule labels (team, factory, ...) included. */
-  readonly labels: Readonly<Record<string, string>>;
-  /** One line, e.g. `"Linen Midi Dress" (SKU-0010, dresses) is taking off: +1,420% vs baseline, score 12.4`. */
-  readonly summary: string;
-  readonly score: number;
-  readonly pctAbove: number;
-  /** Event time the spike opened. */
-  readonly startsAt: number;
-  /** Set once resolved. */
-  readonly endsAt?: number;
-  readonly demand: {
-    /** Probability covered by low..high, e.g. 0.8. */
-    readonly level: number;
-    /** e.g. `+1,800 units/7 d, 80% interval 1,200-2,500`. */
-    readonly summary: string;
-    readonly next24h: DemandRangeView;
-    readonly next7d: DemandRangeView;
-    /** The 7-day extra units by variant (or item), largest first: "make 1,200 sage M". */
-    readonly variants?: readonly { readonly sku: string; readonly label: string; readonly units: number }[];
-  };
-  /** Ids of silences muting it (nobody is notified while non-empty). */
-  readonly silencedBy: readonly string[];
-  /** Fingerprints of alerts inhibiting it, e.g. its category's alert. */
-  readonly inhibitedBy: readonly string[];
 }
 
 /**

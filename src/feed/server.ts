@@ -63,10 +63,6 @@ export class FeedServer {
     this.heartbeat.unref();
   }
 
-  get clientCount(): number {
-    return this.clients.size;
-  }
-
   /** Sends one message to every connected client (serialised once). */
   broadcast(message: FeedMessage): void {
     if (this.clients.size === 0) return;

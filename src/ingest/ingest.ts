@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
 import type { TrendEvent } from '../domain.js';
 import type { Metrics } from '../metrics.js';
+import { RESUBSCRIBE } from '../nats/jetstream.js';
+import { backoffDelay, sleep } from '../retry.js';
 import type { DeadLetterRow } from '../store/rows.js';
 import { eventRow, TABLE_OF_KIND } from '../store/rows.js';
 import type { BatchWriter } from '../store/writer.js';
@@ -59,6 +61,8 @@ const lenientDecoder = new TextDecoder('utf-8');
 export class Ingest {
   private messages?: ConsumerMessages;
   private stopped = false;
+  /** Aborted by stop(): ends a wait to resubscribe. */
+  private readonly stopping = new AbortController();
   private loop?: Promise<void>;
   private readonly recent: RecentIds;
   private readonly limits: ParseLimits;
@@ -140,11 +144,14 @@ export class Ingest {
       for (const msg of this.inFlight) msg.working();
     }, 10_000);
     this.loop = (async () => {
+      /** Failures since the consumer last delivered. */
+      let failures = 0;
       while (!this.stopped) {
         try {
           this.messages = await consumer.consume({ max_messages: this.options.pullBatch ?? 2_000 });
           let sliceStarted = performance.now();
           for await (const msg of this.messages) {
+            failures = 0;
             this.handle(msg);
             progress.handled(this.messages.getPending(), () => msg.info.pending);
             await this.options.writer.whenReady();
@@ -156,8 +163,9 @@ export class Ingest {
           }
         } catch (err) {
           if (this.stopped) break;
-          this.options.log.warn({ err }, 'ingest consumer stopped; resubscribing in 1s');
-          await new Promise((resolve) => setTimeout(resolve, 1000));
+          const delay = backoffDelay(++failures, RESUBSCRIBE);
+          this.options.log.warn({ err, delay }, 'ingest consumer stopped; resubscribing');
+          await sleep(delay, this.stopping.signal).catch(() => undefined); // stopped: the loop ends
         }
       }
     })();
@@ -166,6 +174,7 @@ export class Ingest {
   /** Stops pulling; what was pulled is acked as the writer stores it. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearInterval(this.keepAlive);
     this.progress?.stop();
     this.messages?.stop();

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EVENT_KINDS, type EventKind, type SaleEvent, type SearchEvent, type TrendEvent, type ViewEvent } from '../domain.js';
+import { TrendmonError } from '../errors.js';
 
 export type RejectReason =
   | 'oversize'
@@ -116,7 +117,11 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** Keys that only an attack would send: they aim at prototype pollution further down. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-class ForbiddenKeyError extends Error {}
+class ForbiddenKeyError extends TrendmonError {
+  constructor(message: string) {
+    super('invalid_input', message);
+  }
+}
 
 function rejectForbiddenKeys(key: string, value: unknown): unknown {
   if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(`key "${key}" is not allowed anywhere in an event`);

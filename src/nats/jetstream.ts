@@ -1,8 +1,17 @@
 /**
  * Streams and durable consumers as code: create them when missing, update
- * them to the definition when present. Safe to run on every start.
+ * them to the definition when present. Safe to run on every start. Shared
+ * by the ingest (src/ingest/jetstream.ts) and the alert outbox.
  */
 import { JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import type { Backoff } from '../retry.js';
+
+/**
+ * Waits before consuming again from a durable consumer whose messages
+ * stopped with an error (NATS cut off, the consumer deleted): capped low, so
+ * consuming resumes soon after NATS is back.
+ */
+export const RESUBSCRIBE: Backoff = { initialMs: 1_000, maxMs: 5_000 };
 
 const isNotFound = (err: unknown) =>
   err instanceof JetStreamApiError &&

@@ -9,14 +9,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { TrendmonError } from '../errors.js';
+import { sleep } from '../retry.js';
 
-export class NatsServerNotFoundError extends Error {
+export class NatsServerNotFoundError extends TrendmonError {
   constructor() {
-    super(
-      'nats-server is not installed: run `apt-get install -y nats-server` (Debian) or set NATS_URL to an existing server',
-    );
-    this.name = 'NatsServerNotFoundError';
+    super('missing_dependency', 'nats-server is not installed: run `apt-get install -y nats-server` (Debian) or set NATS_URL to an existing server');
   }
 }
 
@@ -119,7 +117,8 @@ async function waitForPort(portsDir: string, child: ChildProcess, stderr: () => 
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`nats-server exited with code ${child.exitCode}: ${stderr().trim().split('\n').pop() ?? ''}`);
+      const reason = stderr().trim().split('\n').pop() ?? '';
+      throw new TrendmonError('unavailable', `nats-server exited with code ${child.exitCode} (${reason}): is NATS_PORT taken, or DATA_DIR not writable? Or set NATS_URL to a running server`);
     }
     for (const name of readdirSync(portsDir)) {
       if (!name.includes(String(child.pid))) continue;
@@ -131,5 +130,5 @@ async function waitForPort(portsDir: string, child: ChildProcess, stderr: () => 
     }
     await sleep(25);
   }
-  throw new Error(`nats-server did not report its port within 15s: ${stderr().trim()}`);
+  throw new TrendmonError('unavailable', `nats-server did not report its port within 15s (${stderr().trim() || 'no output'}): set NATS_URL to a running server instead`);
 }

@@ -1,13 +1,18 @@
 /**
  * Keeps the embedded nats-server running for the app: restarts it on the
- * same port and store if it exits, with a growing pause between attempts.
+ * same port and store if it exits, with a growing pause between restarts.
  */
 import type { Logger } from 'pino';
+import { backoffDelay, sleep, type Backoff } from '../retry.js';
 import { startNatsServer, type NatsServerOptions, type RunningNatsServer } from './server.js';
+
+/** Pauses before restarts: a crash loop slows down to one restart every 30 s. */
+const RESTART: Backoff = { initialMs: 500, maxMs: 30_000 };
 
 export class NatsSupervisor {
   private server?: RunningNatsServer;
-  private stopping = false;
+  /** Aborted by stop(): a pending restart is called off. */
+  private readonly stopping = new AbortController();
   private restarts = 0;
 
   private constructor(
@@ -26,7 +31,7 @@ export class NatsSupervisor {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopping.abort();
     await this.server?.stop();
   }
 
@@ -34,12 +39,13 @@ export class NatsSupervisor {
     const server = await startNatsServer(this.options);
     this.server = server;
     server.process.once('exit', (code, signal) => {
-      if (this.stopping) return;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(this.restarts++, 6));
+      if (this.stopping.signal.aborted) return;
+      const delay = backoffDelay(++this.restarts, RESTART);
       this.log.error({ code, signal, delay }, 'embedded nats-server exited; restarting');
-      setTimeout(() => {
-        this.launch().catch((err) => this.log.error({ err }, 'could not restart nats-server'));
-      }, delay);
+      sleep(delay, this.stopping.signal).then(
+        () => this.launch().catch((err) => this.log.error({ err }, 'could not restart nats-server')),
+        () => undefined, // stopped meanwhile
+      );
     });
     this.log.info({ url: server.url, store: this.options.dir }, 'embedded nats-server running');
   }

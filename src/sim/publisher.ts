@@ -11,6 +11,7 @@
  */
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { CatalogItem, EventKind } from '../domain.js';
+import { sleep } from '../retry.js';
 import type { SimEvent, Traffic } from './traffic.js';
 
 /** Reported about once a second while a simulation runs. */
@@ -127,7 +128,8 @@ export async function runSimulation(options: RunSimulationOptions): Promise<Simu
   while (cursor < endTs && !signal?.aborted) {
     let next: number;
     if (realtime) {
-      await pause(cursor + tickMs - Date.now(), signal);
+      const wait = cursor + tickMs - Date.now();
+      if (wait > 0) await sleep(wait, signal).catch(() => undefined);
       if (signal?.aborted) break;
       next = Math.min(Date.now(), endTs);
     } else {
@@ -149,18 +151,4 @@ export async function runSimulation(options: RunSimulationOptions): Promise<Simu
     toTs: cursor,
     aborted: cursor < endTs,
   };
-}
-
-/** Waits `ms` (nothing if <= 0), or less if `signal` aborts first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -6,8 +6,7 @@
  * Shoppers type them plain and with a colour or material in front, so the
  * attributes searched along with them show.
  */
-import type { CatalogItem } from '../domain.js';
-import { normalizeQuery, queryTerms } from '../windows/keys.js';
+import { normalizeQuery, queryTerms, type CatalogItem } from '../domain.js';
 import type { Rng } from './random.js';
 import type { UnmetPlan } from './traffic.js';
 

@@ -6,14 +6,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { TrendmonError } from '../errors.js';
 
-export class EmbeddedClickHouseUnavailableError extends Error {
+export class EmbeddedClickHouseUnavailableError extends TrendmonError {
   constructor(cause: unknown) {
-    super(
-      'embedded ClickHouse needs the optional package chdb (`npm install chdb`); or set CLICKHOUSE_URL to a ClickHouse server',
-      { cause },
-    );
-    this.name = 'EmbeddedClickHouseUnavailableError';
+    super('missing_dependency', 'embedded ClickHouse needs the optional package chdb (`npm install chdb`); or set CLICKHOUSE_URL to a ClickHouse server', { cause });
   }
 }
 
@@ -81,7 +78,7 @@ export interface ClickHouse {
  */
 export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouse> {
   if (options.url) {
-    if (!options.reader) throw new Error('a ClickHouse server needs the reader account (CLICKHOUSE_READER_USER, CLICKHOUSE_READER_PASSWORD)');
+    if (!options.reader) throw new TrendmonError('invalid_config', 'a ClickHouse server needs the reader account: set CLICKHOUSE_READER_USER and CLICKHOUSE_READER_PASSWORD');
     const base = {
       url: options.url,
       request_timeout: 60_000,
@@ -111,6 +108,8 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   for (const [name, value] of Object.entries(readerSettings(options.readerLimits ?? DEFAULT_READER_LIMITS))) {
     await reader.command({ query: `SET ${name} = '${String(value)}'` });
   }
+  // The Pretty formats would colour their text whenever this process has a terminal; answers go to pipes and files.
+  await reader.command({ query: 'SET output_format_pretty_color = 0' });
   await reader.command({ query: 'SET readonly = 1' });
   return { client, batches, reader, close: async () => void (await Promise.all([reader.close(), batches.close(), client.close()])) };
 }

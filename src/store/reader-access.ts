@@ -15,13 +15,13 @@
  * when it tries to raise one.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { TrendmonError } from '../errors.js';
 import { readerSettings, ident, type ReaderLimits } from './client.js';
 import { literal, type SchemaTarget } from './ddl.js';
 
-export class ReaderAccessError extends Error {
+export class ReaderAccessError extends TrendmonError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ReaderAccessError';
+    super('reader_access', message);
   }
 }
 

@@ -5,11 +5,11 @@
  * embedded engine would let through, such as `KILL QUERY` or a `SET` to the
  * current value) a clear "read-only" instead of whatever the engine says.
  */
+import { TrendmonError } from '../errors.js';
 
-export class NotReadOnlyError extends Error {
+export class NotReadOnlyError extends TrendmonError {
   constructor(message: string) {
-    super(message);
-    this.name = 'NotReadOnlyError';
+    super('read_only', message);
   }
 }
 

@@ -26,6 +26,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { TrendmonError } from '../errors.js';
+import { retry, type Backoff } from '../retry.js';
 
 /**
  * Inserts rows into `table`. `token` names the batch: a retry of the same
@@ -53,8 +55,8 @@ export interface BatchWriterOptions {
   readonly maxRows: number;
   readonly maxWaitMs: number;
   readonly maxBufferedRows: number;
-  readonly retryInitialMs?: number;
-  readonly retryMaxMs?: number;
+  /** Waits between attempts at an insert the store failed; default 100 ms doubling to 10 s, full jitter. */
+  readonly retry?: Backoff;
   readonly onInserted?: (table: string, rows: number, elapsedMs: number) => void;
   /** Rows of an inserted batch left out because they were stored already. */
   readonly onAlreadyStored?: (table: string, rows: number) => void;
@@ -80,10 +82,9 @@ interface TableQueue {
   inserting: boolean;
 }
 
-export class WriterClosedError extends Error {
+export class WriterClosedError extends TrendmonError {
   constructor() {
-    super('the batch writer is closed');
-    this.name = 'WriterClosedError';
+    super('closed', 'the batch writer is closed');
   }
 }
 
@@ -93,13 +94,13 @@ export class BatchWriter {
   private waiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /** Aborted by close(): inserts being retried give up. */
+  private readonly closing = new AbortController();
   private lastError: unknown;
-  private readonly retryInitialMs: number;
-  private readonly retryMaxMs: number;
+  private readonly backoff: Backoff;
 
   constructor(private readonly options: BatchWriterOptions) {
-    this.retryInitialMs = options.retryInitialMs ?? 100;
-    this.retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.backoff = options.retry ?? { initialMs: 100, maxMs: 10_000, jitter: 'full' };
   }
 
   /** Rows accepted but not yet stored. */
@@ -110,10 +111,6 @@ export class BatchWriter {
   /** The store failed the latest insert and it is being retried. */
   get failing(): boolean {
     return this.lastError !== undefined;
-  }
-
-  get lastFailure(): unknown {
-    return this.lastError;
   }
 
   /** Buffers `row`; `mayBeStored` when it may be stored already (see FindStored). */
@@ -151,6 +148,7 @@ export class BatchWriter {
     await Promise.race([this.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
     this.closed = true;
+    this.closing.abort();
     for (const queue of this.tables.values()) clearTimeout(queue.timer);
   }
 
@@ -218,28 +216,35 @@ export class BatchWriter {
     return (await this.store(table, left)) && (await this.store(table, right));
   }
 
-  /** Retries transient failures with capped exponential back-off and full jitter. */
+  /** Inserts a batch, retrying what the store fails (not what the rows cause) with back-off until stored or closed. */
   private async insertWithRetry(table: string, batch: Batch): Promise<'stored' | 'closed' | { rowError: unknown }> {
-    for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      try {
-        batch.insert ??= { rows: await this.notStored(table, batch), token: randomUUID() };
-        const { rows, token } = batch.insert;
-        if (rows.length > 0) await this.options.insert(table, rows, token);
-        this.setFailure(undefined);
-        this.options.onInserted?.(table, rows.length, performance.now() - started);
-        if (rows.length < batch.rows.length) this.options.onAlreadyStored?.(table, batch.rows.length - rows.length);
-        return 'stored';
-      } catch (error) {
-        if (this.options.isRowError?.(error)) return { rowError: error };
-        this.setFailure(error);
-        if (this.closed) return 'closed';
-        const cap = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (attempt - 1));
-        const delay = Math.round(Math.random() * cap);
-        this.options.onRetry?.(table, error, attempt, delay);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        if (this.closed) return 'closed';
-      }
+    const isRowError = (error: unknown) => this.options.isRowError?.(error) ?? false;
+    try {
+      await retry(() => this.insert(table, batch), {
+        ...this.backoff,
+        signal: this.closing.signal,
+        retryable: (error) => !isRowError(error),
+        onRetry: (error, attempt, delayMs) => this.options.onRetry?.(table, error, attempt, delayMs),
+      });
+      return 'stored';
+    } catch (error) {
+      return isRowError(error) ? { rowError: error } : 'closed';
+    }
+  }
+
+  /** One attempt at a batch, with the same rows and token every time. */
+  private async insert(table: string, batch: Batch): Promise<void> {
+    const started = performance.now();
+    try {
+      batch.insert ??= { rows: await this.notStored(table, batch), token: randomUUID() };
+      const { rows, token } = batch.insert;
+      if (rows.length > 0) await this.options.insert(table, rows, token);
+      this.setFailure(undefined);
+      this.options.onInserted?.(table, rows.length, performance.now() - started);
+      if (rows.length < batch.rows.length) this.options.onAlreadyStored?.(table, batch.rows.length - rows.length);
+    } catch (error) {
+      if (!this.options.isRowError?.(error)) this.setFailure(error);
+      throw error;
     }
   }
 

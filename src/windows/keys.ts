@@ -3,7 +3,7 @@
  * dimension the event speaks for. Pure; the catalog is looked up through a
  * function so that catalog updates apply to every later event.
  */
-import type { CatalogItem, Dimension, Signal, TrendEvent } from '../domain.js';
+import { normalizeQuery, queryTerms, type CatalogItem, type Dimension, type Signal, type TrendEvent } from '../domain.js';
 import { Memo } from './memo.js';
 import { fnv1a } from '../hash.js';
 
@@ -31,31 +31,6 @@ export function actorBit(actor: string | undefined): number {
 }
 
 export type CatalogLookup = (sku: string) => CatalogItem | undefined;
-
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
-/**
- * Normalises a search query so that spellings of the same search count
- * together: Unicode NFKC, case-folded, trimmed, inner white space collapsed.
- */
-export function normalizeQuery(query: string): string {
-  // Printable ASCII is its own NFKC form and lower-cases the same in every
-  // locale: skip the Unicode work for it (most queries), same result.
-  if (PRINTABLE_ASCII.test(query)) return query.toLowerCase().trim().replace(/\s+/g, ' ');
-  return query.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/gu, ' ');
-}
-
-/** Words too common to be a trend on their own. */
-const STOP_WORDS = new Set(['a', 'an', 'and', 'the', 'for', 'of', 'in', 'on', 'with', 'to', 'by', 'de', 'la', 'le', 'und', 'der', 'die']);
-
-/** The distinct terms of a normalised query: letters and digits, stop words and 1-letter tokens dropped. */
-export function queryTerms(normalized: string): string[] {
-  const terms = new Set<string>();
-  for (const token of normalized.split(/[^\p{L}\p{N}]+/u)) {
-    if (token.length > 1 && !STOP_WORDS.has(token)) terms.add(token);
-  }
-  return [...terms];
-}
 
 /**
  * The catalog keys a normalised search query speaks for (see

@@ -1,6 +1,7 @@
 /** Feed messages for wall tests: single spikes and alerts, and a plausible apparel board. */
-import type { Dimension, SpikeStatus } from '../../src/domain.js';
-import type { AlertView, Counters, DemandRangeView, RankingMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
+import type { AlertView, DemandRangeView } from '../../src/alerts/view.js';
+import type { Counters, Dimension, SpikeStatus } from '../../src/domain.js';
+import type { RankingMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
 
 type SpikeInit = Pick<SpikeView, 'dimension' | 'key'> & Partial<Omit<SpikeView, 'dimension' | 'key'>>;
 

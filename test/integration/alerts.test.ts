@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookAlert, WebhookBody } from '../../src/alerts/payload.js';
-import type { AlertView } from '../../src/feed/protocol.js';
+import type { AlertView } from '../../src/alerts/view.js';
 import { generateCatalog } from '../../src/sim/index.js';
 import { TestReceiver, TrafficPump } from '../helpers/alerts.js';
 import { appState, eventually, startTestApp, type TestApp } from '../helpers/app.js';

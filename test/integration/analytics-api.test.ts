@@ -225,6 +225,16 @@ describe('analytics API (real nats-server, real chDB)', () => {
       expect(await response.text()).toBe('"sku","category"\n"SKU-1","dresses"\n"SKU-2","outerwear"\n"SKU-3","accessories"\n');
     });
 
+    it("answers in ClickHouse's other output formats by name", async () => {
+      const query = 'SELECT sku, category FROM trendmon.catalog FINAL ORDER BY sku LIMIT 2';
+      const tsv = await sql({ query, format: 'TSVWithNames' });
+      expect(tsv.headers.get('content-type')).toMatch(/text\/tab-separated-values/);
+      expect(await tsv.text()).toBe('sku\tcategory\nSKU-1\tdresses\nSKU-2\touterwear\n');
+      const markdown = await sql({ query, format: 'Markdown' });
+      expect(markdown.headers.get('content-type')).toMatch(/text\/markdown/);
+      expect(await markdown.text()).toBe('| sku | category |\n|:-|:-|\n| SKU-1 | dresses |\n| SKU-2 | outerwear |\n');
+    });
+
     it.each([
       'INSERT INTO trendmon.catalog (sku) VALUES (\'X\')',
       'ALTER TABLE trendmon.catalog DELETE WHERE 1',
@@ -297,13 +307,35 @@ describe('analytics API (real nats-server, real chDB)', () => {
         child.on('exit', (code) => resolve({ code, stdout, stderr }));
       });
 
-    it('prints a table, CSV or JSON through the running app, with parameters', async () => {
+    it("prints ClickHouse's own output formats through the running app, with parameters", async () => {
       const query = 'SELECT sku, price FROM trendmon.catalog FINAL WHERE price >= {min:Float64} ORDER BY sku';
       const table = await run([query, '--param', 'min=40']);
-      expect(table).toMatchObject({ code: 0 });
-      expect(table.stdout).toBe('sku   | price\n------+------\nSKU-1 | 50   \nSKU-2 | 90   \n(2 rows)\n');
-      expect((await run(['--format', 'csv', query, '--param', 'min=40'])).stdout).toBe('sku,price\nSKU-1,50\nSKU-2,90\n');
-      expect(JSON.parse((await run(['--format', 'json', query, '--param', 'min=80'])).stdout)).toEqual([{ sku: 'SKU-2', price: 90 }]);
+      expect(table).toMatchObject({ code: 0, stderr: '' });
+      // PrettyCompact, without colours even when the app has a terminal.
+      expect(table.stdout.split('\n').slice(1, 3)).toEqual(['1. │ SKU-1 │    50 │', '2. │ SKU-2 │    90 │']);
+      expect(table.stdout).not.toContain('\u001b');
+      expect((await run(['--format', 'csv', query, '--param', 'min=40'])).stdout).toBe('"sku","price"\n"SKU-1",50\n"SKU-2",90\n');
+      expect((await run(['--format', 'TSV', query, '--param', 'min=40'])).stdout).toBe('SKU-1\t50\nSKU-2\t90\n');
+      const json = (await run(['--format', 'JSONEachRow', query, '--param', 'min=40'])).stdout;
+      expect(json.trimEnd().split('\n').map((line) => JSON.parse(line))).toEqual([{ sku: 'SKU-1', price: 50 }, { sku: 'SKU-2', price: 90 }]);
+    });
+
+    it('gives a slow pipe every line of a large answer, then exits 0', async () => {
+      const cli = `"${process.execPath}" --import tsx src/cli/main.ts sql --format TSV "SELECT number, repeat('x', 1000) FROM numbers(900)"`;
+      const child = spawn('bash', ['-c', `${cli} | (sleep 1; wc -l); echo "exit \${PIPESTATUS[0]}"`], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: new URL(app.url).port, DATA_DIR: app.dataDir },
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      await new Promise((resolve) => child.on('exit', resolve));
+      expect(stdout.trim().split('\n').map((line) => line.trim())).toEqual(['900', 'exit 0']);
+    });
+
+    it('refuses a format it does not offer, naming those it does', async () => {
+      const result = await run(['--format', 'Parquet', 'SELECT 1']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^trendmon: --format Parquet: use one of table, csv, tsv, json, CSV, CSVWithNames, /);
     });
 
     it('exits 2 with the reason on a refused query', async () => {

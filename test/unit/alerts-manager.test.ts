@@ -13,7 +13,7 @@ import { AlertManager } from '../../src/alerts/manager.js';
 import { DemandPlanner } from '../../src/alerts/planning.js';
 import type { Detection } from '../../src/detect/detector.js';
 import type { CatalogItem, Spike } from '../../src/domain.js';
-import type { AlertView } from '../../src/feed/protocol.js';
+import type { AlertView } from '../../src/alerts/view.js';
 import { startTestNats, type TestNats } from '../helpers/nats.js';
 
 const CATALOG: Record<string, CatalogItem> = {

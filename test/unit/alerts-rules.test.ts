@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { languageOf, parseRuleDocument } from '../../src/alerts/document.js';
 import { parseMatcher, matchesAll } from '../../src/alerts/matchers.js';
-import { AlertsConfigError, defaultAlertsConfig, parseAlertsConfig, parseApiRules, type ConfigProblem } from '../../src/alerts/rules.js';
+import { AlertsConfigError, type ConfigProblem } from '../../src/alerts/rule-schema.js';
+import { defaultAlertsConfig, parseAlertsConfig, parseApiRules } from '../../src/alerts/rules.js';
 import { ConfigError, loadConfig, maskSecrets } from '../../src/config/index.js';
 
 const FILE = 'alerts.json';

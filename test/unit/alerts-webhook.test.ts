@@ -1,9 +1,8 @@
-/** Webhook delivery against a real local HTTP server: signature, outcomes, timeout; the retry back-off. */
+/** Webhook delivery against a real local HTTP server: signature, outcomes, timeout. */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { retryDelay } from '../../src/alerts/outbox.js';
 import { postWebhook, type WebhookRequest } from '../../src/alerts/receivers/webhook.js';
 
 let server: Server;
@@ -78,13 +77,5 @@ describe('webhook delivery', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     expect(await postWebhook(request({ url: `http://127.0.0.1:${port}/hook` }))).toEqual({ ok: false, permanent: false, detail: 'ECONNREFUSED' });
-  });
-});
-
-describe('retry back-off', () => {
-  it('doubles from the initial delay up to the cap, with half of each step jittered', () => {
-    const retry = { initialMs: 1000, maxMs: 8000 };
-    expect([1, 2, 3, 4, 5, 10].map((n) => retryDelay(n, retry, () => 0))).toEqual([500, 1000, 2000, 4000, 4000, 4000]);
-    expect([1, 2, 3, 4, 5, 10].map((n) => retryDelay(n, retry, () => 1))).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { backtestRules } from '../../src/backtest/rules.js';
-import { AlertsConfigError } from '../../src/alerts/rules.js';
+import { AlertsConfigError } from '../../src/alerts/rule-schema.js';
 import { backtestArgs, BacktestArgumentError, parseInstant, renderBacktest } from '../../src/cli/backtest.js';
 import type { BacktestResult } from '../../src/backtest/run.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CatalogItem } from '../../src/domain.js';
+import { normalizeQuery, queryTerms, type CatalogItem } from '../../src/domain.js';
 import { RecentIds } from '../../src/ingest/recent-ids.js';
-import { normalizeQuery, observe, queryTerms } from '../../src/windows/keys.js';
+import { observe } from '../../src/windows/keys.js';
 
 const item: CatalogItem = { sku: 'S1', title: 'Linen Midi Dress', category: 'dresses', price: 50, attributes: { color: 'sage', material: 'linen' } };
 const lookup = (sku: string) => (sku === 'S1' ? item : undefined);

@@ -84,8 +84,7 @@ describe('BatchWriter', () => {
       maxRows: 2,
       maxWaitMs: 5,
       maxBufferedRows: 4,
-      retryInitialMs: 5,
-      retryMaxMs: 20,
+      retry: { initialMs: 5, maxMs: 20, jitter: 'full' },
       onRetry: (_t, _e, attempt) => retries.push(attempt),
       onFailingChange: (failing) => transitions.push(failing),
     });
@@ -157,7 +156,7 @@ describe('BatchWriter', () => {
       maxRows: 10,
       maxWaitMs: 10_000,
       maxBufferedRows: 100,
-      retryInitialMs: 1,
+      retry: { initialMs: 1, maxMs: 10_000, jitter: 'full' },
     });
     const acked: string[] = [];
     for (const id of ['p', 'q', 'r']) writer.add('t', { id }, () => acked.push(id), id !== 'r');

@@ -4,7 +4,7 @@
  * takes the board's bottom row slots only while there are alerts, and the
  * rows above keep their size, so it comes and goes without shifting them.
  */
-import type { AlertView } from '../../src/feed/protocol.js';
+import type { AlertView } from '../../src/alerts/view.js';
 import { h, setText } from './dom.js';
 import { DIMENSION_LABELS, displayKey, formatClock, formatUnits } from './format.js';
 

@@ -2,7 +2,7 @@
  * The big live numbers. New values tween from what is on screen, so the eye
  * sees a number move rather than flicker.
  */
-import type { Counters } from '../../src/feed/protocol.js';
+import type { Counters } from '../../src/domain.js';
 
 const TWEEN_MS = 900;
 

@@ -5,7 +5,9 @@
  * built from the windows the wall itself has seen. Alerts likewise: the
  * snapshot's list, patched by `alert` messages.
  */
-import type { AlertView, Counters, FeedMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
+import type { AlertView } from '../../src/alerts/view.js';
+import type { Counters } from '../../src/domain.js';
+import type { FeedMessage, SnapshotMessage, SpikeView } from '../../src/feed/protocol.js';
 
 /** Points kept per sparkline: three hours of 30 s windows. */
 export const HISTORY_POINTS = 360;
