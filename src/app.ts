@@ -3,21 +3,21 @@
  * middle, ClickHouse and the WebSocket feed out. The one place that knows
  * every adapter.
  */
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ClickHouseClient } from '@clickhouse/client';
-import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
-import { pino, type Logger } from 'pino';
+import { createServer } from 'node:http';
+import type { Subscription as NatsSubscription } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
 import { jetstream } from '@nats-io/jetstream';
 import { BehaviorSubject, combineLatest, distinctUntilChanged, map, type Observable } from 'rxjs';
 import { AlertManager } from './alerts/manager.js';
 import { DemandPlanner } from './alerts/planning.js';
+import { refreshPlanningHistory } from './alerts/planning-refresh.js';
 import { createAlertsRouter } from './api/alerts.js';
 import { createUnmetRouter } from './api/unmet.js';
 import { createBacktestsRouter } from './api/backtests.js';
 import { Auth } from './api/auth.js';
-import { createHttpApp, type Readiness, type WindowCounts } from './api/http.js';
+import { createHttpApp, type WindowCounts } from './api/http.js';
+import { readiness } from './api/readiness.js';
+import { closeServer, listen, WEB_DIR } from './api/server.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/index.js';
 import { SearchLinker } from './detect/linking.js';
@@ -28,22 +28,16 @@ import { LiveCounters } from './feed/counters.js';
 import type { SnapshotMessage, SpikeView, UnmetView } from './feed/protocol.js';
 import { FeedServer } from './feed/server.js';
 import { Ingest } from './ingest/ingest.js';
-import { ensureJetStream } from './ingest/jetstream.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger, maskUrl } from './log.js';
 import { createMetrics } from './metrics.js';
-import { connectNats } from './nats/connect.js';
-import { ensureNatsServerInstalled } from './nats/server.js';
-import { NatsSupervisor } from './nats/supervisor.js';
-import { openClickHouse, type ClickHouse } from './store/client.js';
+import { openNats } from './nats/open.js';
+import type { ClickHouse } from './store/client.js';
+import { openStore } from './store/open.js';
 import { salesSince } from './store/sales.js';
-import { applyRetention } from './store/retention.js';
 import { catalogRow, spikeRow, unmetRow } from './store/rows.js';
 import { loadPlanningHistory } from './store/planning-history.js';
-import { migrate } from './store/schema.js';
-import { isRowError } from './store/errors.js';
-import { openBatchInserts } from './store/batch-inserts.js';
-import { createReaderAccess, verifyReader } from './store/reader-access.js';
-import { findStoredEvents } from './store/stored-events.js';
-import { BatchWriter, type InsertRows } from './store/writer.js';
+import type { InsertRows } from './store/writer.js';
 import { observe } from './windows/keys.js';
 import { Board, ClusterCounters, localTransport, natsTransport } from './cluster/board.js';
 import { PartitionCounter } from './cluster/counter.js';
@@ -59,26 +53,6 @@ export interface RunningApp {
   readonly log: Logger;
   /** Drains and closes everything; resolves when done. */
   stop(): Promise<void>;
-}
-
-const WEB_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web');
-/** How often the projection re-reads past surges, records and recent sales from ClickHouse. */
-const HISTORY_REFRESH_MS = 10 * 60_000;
-
-/** JSON logs; credentials never reach them, whatever a log call passes. */
-export function createLogger(level: Config['logLevel']): Logger {
-  return pino({
-    level,
-    redact: {
-      paths: ['*.password', '*.pass', '*.token', '*.secret', '*.webhookSecret', '*.authorization', '*.headers.authorization'],
-      censor: '****',
-    },
-  });
-}
-
-/** A URL as it may be logged: user and password masked. */
-export function maskUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/g, '//****@');
 }
 
 export interface StartOptions {
@@ -100,82 +74,18 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   const log = options.log ?? createLogger(config.logLevel);
   const started = performance.now();
   const metrics = createMetrics();
-  const closers: (() => Promise<void> | void)[] = [];
-  const stop = async () => {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch (err) {
-        log.warn({ err }, 'error while stopping');
-      }
-    }
-  };
+  const lifecycle = new Lifecycle(log);
 
   try {
-    // NATS: the configured server, or an embedded one under DATA_DIR.
-    let natsUrl = config.nats.url;
-    if (!natsUrl) {
-      ensureNatsServerInstalled((line) => log.info(line));
-      const supervisor = await NatsSupervisor.start({ dir: join(config.dataDir, 'nats'), port: config.nats.managedPort }, log);
-      closers.push(() => supervisor.stop());
-      natsUrl = supervisor.url;
-    }
-    const nc: NatsConnection = await connectNats({ servers: natsUrl, name: 'trendmon', ...config.nats });
-    closers.push(() => nc.drain());
-    await ensureJetStream(nc, { scaledOut: config.cluster !== undefined });
-
-    // ClickHouse: the configured server, or embedded chDB under DATA_DIR.
-    const store = options.store ?? (await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir }));
-    if (!options.store) closers.push(() => store.close());
-    const clickhouse: ClickHouseClient = store.client;
-    const applied = await migrate(clickhouse, config.clickhouse);
-    if (applied.length) log.info({ versions: applied }, 'schema migrated');
-    // Users' SQL runs on the reader: read-only and bounded, or the app does not start.
-    const { reader: account, readerLimits } = config.clickhouse;
-    if (account) {
-      const access = await createReaderAccess(clickhouse, config.clickhouse, account, readerLimits);
-      if (!access.created) log.warn({ user: account.user, reason: access.reason }, 'cannot create the read-only user; checking the one the operator made (docs/analytics.md)');
-    }
-    const refusal = await verifyReader(store.reader, readerLimits, account ? `the reader CLICKHOUSE_READER_USER=${account.user}` : 'the embedded reader session');
-    log.info({ refusal }, 'reader is read-only and bounded');
-    const retained = await applyRetention(clickhouse, config.clickhouse, config.clickhouse.retention);
-    if (retained.length) log.info({ tables: retained, ...config.clickhouse.retention }, 'retention (TTL) changed');
-
-    // Embedded chDB dies with the app, perhaps mid-insert: the minutes each insert touches are journalled (src/store/batch-inserts.ts).
-    const journal = config.clickhouse.url ? undefined : join(config.dataDir, 'insert-journal');
-    const { insert, minutesRolledUpAgain } = await openBatchInserts(store.batches, config.clickhouse.database, journal);
-    if (minutesRolledUpAgain) log.info({ minutes: minutesRolledUpAgain }, 'rolled up again the minutes the last run was inserting when it stopped');
-    /** True while the store fails: the ingest is held back, and the windows must not treat that as idleness. */
-    const storeHeld = new BehaviorSubject(false);
+    const { nc, url: natsUrl } = await openNats(config, log, lifecycle);
+    const { store, writer, failing: storeFailing } = await openStore(config, { existing: options.store, interceptInsert: options.interceptInsert, metrics, log, lifecycle });
+    const clickhouse = store.client;
     /** True until the ingest shows it has read everything the stream holds (Ingest.behind). */
     const ingestBehind = new BehaviorSubject(true);
-    const held = combineLatest([storeHeld, ingestBehind]).pipe(
+    const held = combineLatest([storeFailing, ingestBehind]).pipe(
       map(([store, behind]) => store || behind),
       distinctUntilChanged(),
     );
-    const writer = new BatchWriter({
-      onFailingChange: (failing) => storeHeld.next(failing),
-      insert: options.interceptInsert?.(insert) ?? insert,
-      maxRows: config.batch.maxRows,
-      maxWaitMs: config.batch.maxWaitMs,
-      maxBufferedRows: config.batch.maxRows * 4,
-      isRowError,
-      findStored: findStoredEvents(clickhouse, config.clickhouse.database),
-      onAlreadyStored: (table, rows) => metrics.alreadyStored.inc({ table }, rows),
-      onInserted: (table, rows, ms) => {
-        metrics.insertDuration.observe({ table }, ms / 1000);
-        metrics.insertRows.observe({ table }, rows);
-        metrics.storeUp.set(1);
-      },
-      onRetry: (table, err, attempt, delay) => {
-        metrics.insertRetries.inc({ table });
-        metrics.storeUp.set(0);
-        log.warn({ table, attempt, delay, err: (err as Error).message }, 'insert failed; retrying');
-      },
-    });
-    closers.push(() => writer.close());
-    const bufferedGauge = setInterval(() => metrics.writerBufferedRows.set(writer.buffered), 1000);
-    closers.push(() => clearInterval(bufferedGauge));
 
     // The catalog table follows the in-memory catalog: the rollups join it for category and attributes.
     // Searches lead sales: each search also counts on the catalog keys it names.
@@ -194,32 +104,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         writer.add('catalog', catalogRow(item, Date.now()));
       },
     });
-    /** The read in flight, if any: stopping waits for it, as the store must not close under a query. */
-    let historyRead: Promise<void> = Promise.resolve();
-    const refreshHistory = () =>
-      (historyRead = historyRead.then(async () => {
-        try {
-          demand.setHistory(await loadPlanningHistory({ client: clickhouse, database: config.clickhouse.database, catalog: catalog.lookup, now: Date.now() }));
-        } catch (err) {
-          log.warn({ err: (err as Error).message }, 'planning history not read; projections keep the last figures');
-        }
-      }));
     // What shoppers search for that the catalog lacks.
     const unmet = new UnmetTracker(linker);
     const links = (query: string) => linker.link(query);
     if (config.catalogPath) log.info({ items: await catalog.loadFile(config.catalogPath) }, 'catalog loaded');
     catalog.follow(nc, (problem) => log.warn({ problem }, 'catalog item rejected'));
-    closers.push(() => catalog.stop());
+    lifecycle.onStop(() => catalog.stop());
 
-    await refreshHistory();
-    // Soon after start (what the stream replayed is stored by then), then every HISTORY_REFRESH_MS.
-    const firstRefresh = setTimeout(() => void refreshHistory(), 60_000);
-    const historyTimer = setInterval(() => void refreshHistory(), HISTORY_REFRESH_MS);
-    closers.push(async () => {
-      clearTimeout(firstRefresh);
-      clearInterval(historyTimer);
-      await historyRead;
-    });
+    const loadHistory = () => loadPlanningHistory({ client: clickhouse, database: config.clickhouse.database, catalog: catalog.lookup, now: Date.now() });
+    lifecycle.onStop(await refreshPlanningHistory(demand, loadHistory, log));
 
     // Alerts for planners (docs/alerts.md): rules on every detection -> grouped notifications -> webhook / NATS.
     const alerts = await AlertManager.start({
@@ -234,18 +127,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       planner: demand,
       unmet: (spike) => unmet.describe(spike),
     });
-    closers.push(() => alerts.stop());
+    lifecycle.onStop(() => alerts.stop());
     const reloadAlerts = () => alerts.reload().catch((err: Error) => log.error({ err: err.message }, 'alert rules not reloaded; the running ones stay'));
-    process.on('SIGHUP', reloadAlerts);
-    closers.push(() => {
-      process.off('SIGHUP', reloadAlerts);
-    });
+    lifecycle.onSignal('SIGHUP', reloadAlerts);
 
     // The board the walls show: every key partition's detections, merged (src/cluster/board.ts).
     const cluster = config.cluster;
     const board = new Board(DEFAULT_DETECTOR_OPTIONS.rankingSize);
     const boardTransport = cluster ? natsTransport(nc, board, log) : localTransport(board);
-    closers.push(() => boardTransport.close());
+    lifecycle.onStop(() => boardTransport.close());
     let alertsLeader = !cluster;
     alerts.onChange((alert) => boardTransport.publishAlert(alert));
 
@@ -301,7 +191,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       rules: () => alerts.ruleSettings(),
     });
     // A backtest running in the app stops with it, before the store closes.
-    closers.push(() => backtests.stop());
+    lifecycle.onStop(() => backtests.stop());
 
     const auth = new Auth({ adminToken: config.token, viewToken: config.viewToken });
     const httpApp = createHttpApp({
@@ -309,7 +199,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       corsOrigins: config.http.corsOrigins,
       apiRateLimitPerMinute: config.http.apiRateLimitPerMinute,
       registry: metrics.registry,
-      readiness: async () => readiness(nc, clickhouse, writer),
+      readiness: () => readiness(nc, clickhouse, writer),
       ranking: (direction) => board.ranking(direction).map(view),
       windowCounts,
       reader: store.reader,
@@ -319,21 +209,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       unmet: createUnmetRouter({ live: unmetBoard, reader: store.reader, database: config.clickhouse.database }),
       backtests: backtests.router,
     });
-    const server: Server = createServer(httpApp);
+    const server = createServer(httpApp);
     const feed = new FeedServer({
       server,
       snapshot,
       authorize: (req) => auth.check(req, 'view'),
       onClientCountChange: (n) => metrics.feedClients.set(n),
     });
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    closers.push(() => feed.close());
+    lifecycle.onStop(() => closeServer(server));
+    lifecycle.onStop(() => feed.close());
     // Alerts reach the wall as they fire, change and resolve; snapshots carry the full list.
     board.onAlert((alert) => feed.broadcast({ type: 'alert', ...alert }));
     board.onDetection(({ detection }) => {
@@ -389,7 +273,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     if (!cluster) {
       // Alone: every key is counted in this process.
       const counter = startCounter(0, false);
-      closers.push(() => counter.stop());
+      lifecycle.onStop(() => counter.stop());
       const count = (event: TrendEvent) => {
         for (const observation of observations(event)) counter.observe(observation);
       };
@@ -482,7 +366,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           },
         },
       });
-      closers.push(() => leases.stop());
+      lifecycle.onStop(() => leases.stop());
       ingest = new Ingest({
         nc,
         writer,
@@ -493,60 +377,32 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           return exchange.add(delivery.seq, observations(event));
         },
       });
-      closers.push(() => exchange.close());
+      lifecycle.onStop(() => exchange.close());
       const todayTimer = setInterval(() => {
         salesSince(clickhouse, config.clickhouse.database, new Date().setHours(0, 0, 0, 0)).then(
           (totals) => (today = totals),
           () => undefined, // the store is down: keep the last figures
         );
       }, 10_000);
-      closers.push(() => clearInterval(todayTimer));
+      lifecycle.onStop(() => clearInterval(todayTimer));
       const countersOut = setInterval(() => clusterCounters && clusterCounters.publish(), 1000);
-      closers.push(() => {
+      lifecycle.onStop(() => {
         clearInterval(countersOut);
         if (clusterCounters) clusterCounters.close();
       });
     }
     ingest.behind.subscribe((behind) => ingestBehind.next(behind));
     await ingest.start();
-    closers.push(() => ingest.stop());
+    lifecycle.onStop(() => ingest.stop());
 
     const countersTimer = setInterval(() => feed.broadcast({ type: 'counters', serverTime: Date.now(), ...readCounters() }), 1000);
-    closers.push(() => clearInterval(countersTimer));
+    lifecycle.onStop(() => clearInterval(countersTimer));
 
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.http.port, config.http.host, () => resolve());
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.http.port;
-    const url = `http://localhost:${port}`;
+    const url = await listen(server, config.http.port, config.http.host);
     log.info({ url, nats: maskUrl(natsUrl), startupMs: Math.round(performance.now() - started) }, 'trendmon started');
-    return { url, natsUrl, log, stop };
+    return { url, natsUrl, log, stop: () => lifecycle.stop() };
   } catch (err) {
-    await stop();
+    await lifecycle.stop();
     throw err;
   }
-}
-
-async function readiness(nc: NatsConnection, clickhouse: ClickHouseClient, writer: BatchWriter): Promise<Readiness> {
-  const natsOk = !nc.isClosed() && nc.info !== undefined;
-  let chOk = false;
-  let chDetail: string | undefined;
-  try {
-    const ping = await clickhouse.ping();
-    chOk = ping.success;
-    if (!ping.success) chDetail = String(ping.error);
-  } catch (err) {
-    chDetail = (err as Error).message;
-  }
-  const storeOk = chOk && !writer.failing;
-  return {
-    ready: natsOk && storeOk,
-    checks: {
-      nats: { ok: natsOk },
-      clickhouse: { ok: chOk, ...(chDetail ? { detail: chDetail } : {}) },
-      writer: { ok: !writer.failing, detail: `${writer.buffered} rows buffered` },
-    },
-  };
 }
