@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { Subscription as NatsSubscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { jetstream } from '@nats-io/jetstream';
-import { BehaviorSubject, combineLatest, distinctUntilChanged, map, type Observable } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, type Observable } from 'rxjs';
 import { AlertManager } from './alerts/manager.js';
 import { DemandPlanner } from './alerts/planning.js';
 import { refreshPlanningHistory } from './alerts/planning-refresh.js';
@@ -15,7 +15,7 @@ import { createAlertsRouter } from './api/alerts.js';
 import { createUnmetRouter } from './api/unmet.js';
 import { createBacktestsRouter } from './api/backtests.js';
 import { Auth } from './api/auth.js';
-import { createHttpApp, type WindowCounts } from './api/http.js';
+import { createHttpApp } from './api/http.js';
 import { readiness } from './api/readiness.js';
 import { closeServer, listen, WEB_DIR } from './api/server.js';
 import { Catalog } from './catalog/catalog.js';
@@ -39,8 +39,8 @@ import { catalogRow, spikeRow, unmetRow } from './store/rows.js';
 import { loadPlanningHistory } from './store/planning-history.js';
 import type { InsertRows } from './store/writer.js';
 import { observe } from './windows/keys.js';
+import { anyHolds, PartitionCounter, type WindowCounts } from './pipeline/counter.js';
 import { Board, ClusterCounters, localTransport, natsTransport } from './cluster/board.js';
-import { PartitionCounter } from './cluster/counter.js';
 import { ObservationExchange } from './cluster/exchange.js';
 import { PartitionLeases } from './cluster/leases.js';
 import { partitionOf } from './cluster/partition.js';
@@ -82,10 +82,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const clickhouse = store.client;
     /** True until the ingest shows it has read everything the stream holds (Ingest.behind). */
     const ingestBehind = new BehaviorSubject(true);
-    const held = combineLatest([storeFailing, ingestBehind]).pipe(
-      map(([store, behind]) => store || behind),
-      distinctUntilChanged(),
-    );
+    const held = anyHolds([storeFailing, ingestBehind]);
 
     // The catalog table follows the in-memory catalog: the rollups join it for category and attributes.
     // Searches lead sales: each search also counts on the catalog keys it names.
@@ -243,7 +240,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
           linker,
           minVolume: config.detectMinVolume,
-          hold: behind ? combineLatest([held, behind]).pipe(map(([a, b]) => a || b), distinctUntilChanged()) : held,
+          hold: behind ? anyHolds([held, behind]) : held,
+          scheduler: asyncScheduler,
           onWindow: (result) => {
             metrics.windowKeys.set([...counting.values()].reduce((sum, c) => sum + c.windowKeys, 0));
             metrics.lateEvents.inc(result.lateEvents);
