@@ -62,6 +62,26 @@ const pureCore = {
   },
 };
 
+/**
+ * src/pipeline runs the pure core for one instance or N: the adapters it
+ * needs (NATS, the store, the feed) are passed in, so it takes types from
+ * them and nothing else, and virtual-time tests drive it whole.
+ */
+const pipeline = {
+  files: ['src/pipeline/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: IO_MODULES, allowTypeImports: true, message: 'src/pipeline takes its adapters as parameters: pass them in from src/app.ts.' },
+          { group: [...ADAPTER_FOLDERS, '**/app.js', '**/metrics.js'], allowTypeImports: true, message: 'src/pipeline may use the adapters\' types only (src/cluster builds on it, not the reverse).' },
+        ],
+      },
+    ],
+  },
+};
+
 export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'data/', 'test-results/', 'bench/results/', '.scratch/'] },
   js.configs.recommended,
@@ -86,4 +106,5 @@ export default defineConfig(
     rules: { 'no-undef': 'off' },
   },
   pureCore,
+  pipeline,
 );

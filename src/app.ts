@@ -1,57 +1,44 @@
 /**
- * Wires trendmon together: NATS in, the pure windows and detector in the
- * middle, ClickHouse and the WebSocket feed out. The one place that knows
- * every adapter.
+ * Wires trendmon together, top-down in the order data flows: NATS, the
+ * store, the catalog, counting (alone or scaled out: src/pipeline/topology.ts),
+ * what reads the detections (the wall, the alerts, the store), HTTP; the
+ * ingest starts last, once everything it feeds is in place. The one place
+ * that knows every adapter.
  */
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ClickHouseClient } from '@clickhouse/client';
-import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
-import { pino, type Logger } from 'pino';
-import { jetstream } from '@nats-io/jetstream';
-import { BehaviorSubject, combineLatest, distinctUntilChanged, map, type Observable } from 'rxjs';
+import { createServer } from 'node:http';
+import type { Logger } from 'pino';
+import { asyncScheduler } from 'rxjs';
 import { AlertManager } from './alerts/manager.js';
 import { DemandPlanner } from './alerts/planning.js';
+import { refreshPlanningHistory } from './alerts/planning-refresh.js';
 import { createAlertsRouter } from './api/alerts.js';
-import { createUnmetRouter } from './api/unmet.js';
-import { createBacktestsRouter } from './api/backtests.js';
 import { Auth } from './api/auth.js';
-import { createHttpApp, type Readiness, type WindowCounts } from './api/http.js';
+import { createBacktestsRouter } from './api/backtests.js';
+import { createHttpApp } from './api/http.js';
+import { readiness } from './api/readiness.js';
+import { closeServer, listen, WEB_DIR } from './api/server.js';
+import { createUnmetRouter } from './api/unmet.js';
 import { Catalog } from './catalog/catalog.js';
+import { ClusterTopology } from './cluster/topology.js';
 import type { Config } from './config/index.js';
 import { SearchLinker } from './detect/linking.js';
 import { UnmetTracker } from './detect/unmet.js';
-import { DEFAULT_DETECTOR_OPTIONS } from './detect/detector.js';
-import type { Dimension, Spike, TrendEvent } from './domain.js';
 import { LiveCounters } from './feed/counters.js';
-import type { SnapshotMessage, SpikeView, UnmetView } from './feed/protocol.js';
-import { FeedServer } from './feed/server.js';
+import { Wall } from './feed/wall.js';
 import { Ingest } from './ingest/ingest.js';
-import { ensureJetStream } from './ingest/jetstream.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger, maskUrl } from './log.js';
 import { createMetrics } from './metrics.js';
-import { connectNats } from './nats/connect.js';
-import { ensureNatsServerInstalled } from './nats/server.js';
-import { NatsSupervisor } from './nats/supervisor.js';
-import { openClickHouse, type ClickHouse } from './store/client.js';
-import { salesSince } from './store/sales.js';
-import { applyRetention } from './store/retention.js';
-import { catalogRow, spikeRow, unmetRow } from './store/rows.js';
+import { openNats } from './nats/open.js';
+import { LocalTopology } from './pipeline/local.js';
+import type { CountingOptions, Topology } from './pipeline/topology.js';
+import type { ClickHouse } from './store/client.js';
+import { openStore } from './store/open.js';
 import { loadPlanningHistory } from './store/planning-history.js';
-import { migrate } from './store/schema.js';
-import { isRowError } from './store/errors.js';
-import { openBatchInserts } from './store/batch-inserts.js';
-import { createReaderAccess, verifyReader } from './store/reader-access.js';
-import { findStoredEvents } from './store/stored-events.js';
-import { BatchWriter, type InsertRows } from './store/writer.js';
+import { catalogRow, spikeRow, unmetRow } from './store/rows.js';
+import { salesSince } from './store/sales.js';
+import type { InsertRows } from './store/writer.js';
 import { observe } from './windows/keys.js';
-import { Board, ClusterCounters, localTransport, natsTransport } from './cluster/board.js';
-import { PartitionCounter } from './cluster/counter.js';
-import { ObservationExchange } from './cluster/exchange.js';
-import { PartitionLeases } from './cluster/leases.js';
-import { partitionOf } from './cluster/partition.js';
-import { PartitionFeed } from './cluster/partition-feed.js';
-import { observationSubject, windowSubject } from '../streams/cluster.js';
 
 export interface RunningApp {
   readonly url: string;
@@ -59,26 +46,6 @@ export interface RunningApp {
   readonly log: Logger;
   /** Drains and closes everything; resolves when done. */
   stop(): Promise<void>;
-}
-
-const WEB_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web');
-/** How often the projection re-reads past surges, records and recent sales from ClickHouse. */
-const HISTORY_REFRESH_MS = 10 * 60_000;
-
-/** JSON logs; credentials never reach them, whatever a log call passes. */
-export function createLogger(level: Config['logLevel']): Logger {
-  return pino({
-    level,
-    redact: {
-      paths: ['*.password', '*.pass', '*.token', '*.secret', '*.webhookSecret', '*.authorization', '*.headers.authorization'],
-      censor: '****',
-    },
-  });
-}
-
-/** A URL as it may be logged: user and password masked. */
-export function maskUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/g, '//****@');
 }
 
 export interface StartOptions {
@@ -100,84 +67,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   const log = options.log ?? createLogger(config.logLevel);
   const started = performance.now();
   const metrics = createMetrics();
-  const closers: (() => Promise<void> | void)[] = [];
-  const stop = async () => {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch (err) {
-        log.warn({ err }, 'error while stopping');
-      }
-    }
-  };
-
+  const lifecycle = new Lifecycle(log);
   try {
-    // NATS: the configured server, or an embedded one under DATA_DIR.
-    let natsUrl = config.nats.url;
-    if (!natsUrl) {
-      ensureNatsServerInstalled((line) => log.info(line));
-      const supervisor = await NatsSupervisor.start({ dir: join(config.dataDir, 'nats'), port: config.nats.managedPort }, log);
-      closers.push(() => supervisor.stop());
-      natsUrl = supervisor.url;
-    }
-    const nc: NatsConnection = await connectNats({ servers: natsUrl, name: 'trendmon', ...config.nats });
-    closers.push(() => nc.drain());
-    await ensureJetStream(nc, { scaledOut: config.cluster !== undefined });
+    const { nc, url: natsUrl } = await openNats(config, log, lifecycle);
+    const { store, writer, failing: storeFailing } = await openStore(config, { existing: options.store, interceptInsert: options.interceptInsert, metrics, log, lifecycle });
+    const { database } = config.clickhouse;
 
-    // ClickHouse: the configured server, or embedded chDB under DATA_DIR.
-    const store = options.store ?? (await openClickHouse({ ...config.clickhouse, dataDir: config.dataDir }));
-    if (!options.store) closers.push(() => store.close());
-    const clickhouse: ClickHouseClient = store.client;
-    const applied = await migrate(clickhouse, config.clickhouse);
-    if (applied.length) log.info({ versions: applied }, 'schema migrated');
-    // Users' SQL runs on the reader: read-only and bounded, or the app does not start.
-    const { reader: account, readerLimits } = config.clickhouse;
-    if (account) {
-      const access = await createReaderAccess(clickhouse, config.clickhouse, account, readerLimits);
-      if (!access.created) log.warn({ user: account.user, reason: access.reason }, 'cannot create the read-only user; checking the one the operator made (docs/analytics.md)');
-    }
-    const refusal = await verifyReader(store.reader, readerLimits, account ? `the reader CLICKHOUSE_READER_USER=${account.user}` : 'the embedded reader session');
-    log.info({ refusal }, 'reader is read-only and bounded');
-    const retained = await applyRetention(clickhouse, config.clickhouse, config.clickhouse.retention);
-    if (retained.length) log.info({ tables: retained, ...config.clickhouse.retention }, 'retention (TTL) changed');
-
-    // Embedded chDB dies with the app, perhaps mid-insert: the minutes each insert touches are journalled (src/store/batch-inserts.ts).
-    const journal = config.clickhouse.url ? undefined : join(config.dataDir, 'insert-journal');
-    const { insert, minutesRolledUpAgain } = await openBatchInserts(store.batches, config.clickhouse.database, journal);
-    if (minutesRolledUpAgain) log.info({ minutes: minutesRolledUpAgain }, 'rolled up again the minutes the last run was inserting when it stopped');
-    /** True while the store fails: the ingest is held back, and the windows must not treat that as idleness. */
-    const storeHeld = new BehaviorSubject(false);
-    /** True until the ingest shows it has read everything the stream holds (Ingest.behind). */
-    const ingestBehind = new BehaviorSubject(true);
-    const held = combineLatest([storeHeld, ingestBehind]).pipe(
-      map(([store, behind]) => store || behind),
-      distinctUntilChanged(),
-    );
-    const writer = new BatchWriter({
-      onFailingChange: (failing) => storeHeld.next(failing),
-      insert: options.interceptInsert?.(insert) ?? insert,
-      maxRows: config.batch.maxRows,
-      maxWaitMs: config.batch.maxWaitMs,
-      maxBufferedRows: config.batch.maxRows * 4,
-      isRowError,
-      findStored: findStoredEvents(clickhouse, config.clickhouse.database),
-      onAlreadyStored: (table, rows) => metrics.alreadyStored.inc({ table }, rows),
-      onInserted: (table, rows, ms) => {
-        metrics.insertDuration.observe({ table }, ms / 1000);
-        metrics.insertRows.observe({ table }, rows);
-        metrics.storeUp.set(1);
-      },
-      onRetry: (table, err, attempt, delay) => {
-        metrics.insertRetries.inc({ table });
-        metrics.storeUp.set(0);
-        log.warn({ table, attempt, delay, err: (err as Error).message }, 'insert failed; retrying');
-      },
-    });
-    closers.push(() => writer.close());
-    const bufferedGauge = setInterval(() => metrics.writerBufferedRows.set(writer.buffered), 1000);
-    closers.push(() => clearInterval(bufferedGauge));
-
-    // The catalog table follows the in-memory catalog: the rollups join it for category and attributes.
     // Searches lead sales: each search also counts on the catalog keys it names.
     const linker = new SearchLinker();
     // Demand projections (docs/alerts.md): the funnel, past surges and records, recent sales per item.
@@ -187,6 +82,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       variantsOf: (product) => catalog.variantsOf(product),
       categoryOfQuery: (query) => linker.link(query).find((link) => link.dimension === 'category')?.key,
     });
+    // The catalog table follows the in-memory catalog: the rollups join it for category and attributes.
     const catalog = new Catalog({
       onUpsert: (item) => {
         linker.upsert(item);
@@ -194,359 +90,105 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         writer.add('catalog', catalogRow(item, Date.now()));
       },
     });
-    /** The read in flight, if any: stopping waits for it, as the store must not close under a query. */
-    let historyRead: Promise<void> = Promise.resolve();
-    const refreshHistory = () =>
-      (historyRead = historyRead.then(async () => {
-        try {
-          demand.setHistory(await loadPlanningHistory({ client: clickhouse, database: config.clickhouse.database, catalog: catalog.lookup, now: Date.now() }));
-        } catch (err) {
-          log.warn({ err: (err as Error).message }, 'planning history not read; projections keep the last figures');
-        }
-      }));
     // What shoppers search for that the catalog lacks.
     const unmet = new UnmetTracker(linker);
-    const links = (query: string) => linker.link(query);
     if (config.catalogPath) log.info({ items: await catalog.loadFile(config.catalogPath) }, 'catalog loaded');
     catalog.follow(nc, (problem) => log.warn({ problem }, 'catalog item rejected'));
-    closers.push(() => catalog.stop());
+    lifecycle.onStop(() => catalog.stop());
+    const loadHistory = () => loadPlanningHistory({ client: store.client, database, catalog: catalog.lookup, now: Date.now() });
+    lifecycle.onStop(await refreshPlanningHistory(demand, loadHistory, log));
 
-    await refreshHistory();
-    // Soon after start (what the stream replayed is stored by then), then every HISTORY_REFRESH_MS.
-    const firstRefresh = setTimeout(() => void refreshHistory(), 60_000);
-    const historyTimer = setInterval(() => void refreshHistory(), HISTORY_REFRESH_MS);
-    closers.push(async () => {
-      clearTimeout(firstRefresh);
-      clearInterval(historyTimer);
-      await historyRead;
-    });
+    // Counting: the windows and the detector, over every key here or over the key partitions this instance owns.
+    const live = new LiveCounters();
+    const readSalesToday = () => salesSince(store.client, database, new Date().setHours(0, 0, 0, 0));
+    const salesToday = await readSalesToday();
+    live.restoreToday(salesToday.units, salesToday.revenue);
+    const counting: CountingOptions = {
+      windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
+      linker,
+      minVolume: config.detectMinVolume,
+      hold: storeFailing,
+      scheduler: asyncScheduler,
+      observe: (event) => observe(event, catalog.lookup, (query) => linker.link(query)),
+      // The partition's owner stores its spikes, once.
+      onDetection: (detection) => detection.updates.forEach((spike) => writer.add('spikes', spikeRow(spike))),
+      ownCounters: () => live.read(),
+      replayMs: config.replayMs,
+      metrics,
+      log,
+    };
+    const topology: Topology = config.cluster
+      ? new ClusterTopology({ ...counting, nc, cluster: config.cluster, metrics, salesToday, readSalesToday })
+      : new LocalTopology(counting);
 
     // Alerts for planners (docs/alerts.md): rules on every detection -> grouped notifications -> webhook / NATS.
     const alerts = await AlertManager.start({
-      nc,
-      writer,
-      catalog: catalog.lookup,
-      log,
-      settings: config.alerts,
-      dataDir: config.dataDir,
-      windowMs: config.windows.sizeMs,
-      metrics,
-      planner: demand,
-      unmet: (spike) => unmet.describe(spike),
+      nc, writer, log, metrics, settings: config.alerts, dataDir: config.dataDir, windowMs: config.windows.sizeMs,
+      catalog: catalog.lookup, planner: demand, unmet: (spike) => unmet.describe(spike),
     });
-    closers.push(() => alerts.stop());
-    const reloadAlerts = () => alerts.reload().catch((err: Error) => log.error({ err: err.message }, 'alert rules not reloaded; the running ones stay'));
-    process.on('SIGHUP', reloadAlerts);
-    closers.push(() => {
-      process.off('SIGHUP', reloadAlerts);
-    });
+    lifecycle.onStop(() => alerts.stop());
+    lifecycle.onSignal('SIGHUP', () => void alerts.reload().catch((err: Error) => log.error({ err: err.message }, 'alert rules not reloaded; the running ones stay')));
+    alerts.onChange((alert) => topology.publishAlert(alert));
 
-    // The board the walls show: every key partition's detections, merged (src/cluster/board.ts).
-    const cluster = config.cluster;
-    const board = new Board(DEFAULT_DETECTOR_OPTIONS.rankingSize);
-    const boardTransport = cluster ? natsTransport(nc, board, log) : localTransport(board);
-    closers.push(() => boardTransport.close());
-    let alertsLeader = !cluster;
-    alerts.onChange((alert) => boardTransport.publishAlert(alert));
-
-    const counters = new LiveCounters();
-    let today = await salesSince(clickhouse, config.clickhouse.database, new Date().setHours(0, 0, 0, 0));
-    counters.restoreToday(today.units, today.revenue);
-    const clusterCounters = cluster && new ClusterCounters(nc, cluster.instanceId, () => counters.read(), () => today);
-    const readCounters = () => (clusterCounters ? clusterCounters.read() : counters.read());
-    const unmetView = (details: NonNullable<ReturnType<UnmetTracker['describe']>>): UnmetView => ({
-      ...details,
-      nearest: details.nearest.map((sku) => ({ sku, ...(catalog.lookup(sku) ? { title: catalog.lookup(sku)!.title } : {}) })),
-    });
-    const view = (spike: Spike): SpikeView => {
-      const item = spike.dimension === 'sku' ? catalog.lookup(spike.key) : undefined;
-      const lacking = unmet.describe(spike);
-      return {
-        ...spike,
-        ...(item ? { title: item.title, category: item.category } : {}),
-        ...(lacking ? { unmet: unmetView(lacking) } : {}),
-      };
-    };
-    const unmetBoard = (): SpikeView[] => unmet.ranking().map(({ spike, unmet: details }) => ({ ...spike, unmet: unmetView(details) }));
-    const snapshot = (): SnapshotMessage => ({
-      type: 'snapshot',
-      serverTime: Date.now(),
-      window: { sizeMs: config.windows.sizeMs, slideMs: config.windows.slideMs },
-      spikes: board.ranking('rising').map(view),
-      falling: board.ranking('falling').map(view),
-      counters: readCounters(),
-      alerts: board.alerts(),
-      unmet: unmetBoard(),
-    });
-
-    /** The key partitions this instance counts: partition 0 of 1 when alone. */
-    const counting = new Map<number, PartitionCounter>();
-    const windowCounts = async (dimension: Dimension, key: string): Promise<WindowCounts | undefined> => {
-      if (!cluster) return counting.get(0)?.window(dimension, key);
-      const partition = partitionOf(dimension, key, cluster.partitions);
-      const local = counting.get(partition);
-      if (local) return local.window(dimension, key);
-      try {
-        const reply = await nc.request(windowSubject(partition), JSON.stringify({ dimension, key }), { timeout: 2_000 });
-        return reply.data.length ? reply.json<WindowCounts>() : undefined;
-      } catch {
-        return undefined; // no owner right now (a takeover is under way)
-      }
-    };
-
-    const backtests = createBacktestsRouter({
-      client: clickhouse,
-      database: config.clickhouse.database,
-      windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
-      rules: () => alerts.ruleSettings(),
-    });
-    // A backtest running in the app stops with it, before the store closes.
-    closers.push(() => backtests.stop());
-
+    // Every partition's detections, merged on the board, reach the wall; alerts and unmet demand run on one instance.
     const auth = new Auth({ adminToken: config.token, viewToken: config.viewToken });
-    const httpApp = createHttpApp({
+    const server = createServer();
+    const wall = new Wall({
+      server, authorize: (req) => auth.check(req, 'view'), metrics, window: config.windows,
+      board: topology.board, catalog: catalog.lookup, unmet, counters: () => topology.counters(),
+    });
+    topology.board.onDetection(({ detection }) => {
+      const lacking = unmet.step(detection);
+      if (topology.leadsAlerts) {
+        alerts.onDetection(detection);
+        for (const entry of lacking) writer.add('unmet_demand', unmetRow(entry));
+      }
+      wall.show(detection);
+    });
+
+    // HTTP: health, metrics, the API and the wall's files, on the port /ws shares.
+    const backtests = createBacktestsRouter({ client: store.client, database, windows: counting.windows, rules: () => alerts.ruleSettings() });
+    // A backtest running in the app stops with it, before the store closes.
+    lifecycle.onStop(() => backtests.stop());
+    server.on('request', createHttpApp({
       auth,
       corsOrigins: config.http.corsOrigins,
       apiRateLimitPerMinute: config.http.apiRateLimitPerMinute,
       registry: metrics.registry,
-      readiness: async () => readiness(nc, clickhouse, writer),
-      ranking: (direction) => board.ranking(direction).map(view),
-      windowCounts,
+      readiness: () => readiness(nc, store.client, writer),
+      ranking: (direction) => wall.ranking(direction),
+      windowCounts: (dimension, key) => topology.windowCounts(dimension, key),
       reader: store.reader,
-      database: config.clickhouse.database,
+      database,
       webDir: WEB_DIR,
-      alerts: createAlertsRouter({ alerts, reader: store.reader, database: config.clickhouse.database }),
-      unmet: createUnmetRouter({ live: unmetBoard, reader: store.reader, database: config.clickhouse.database }),
+      alerts: createAlertsRouter({ alerts, reader: store.reader, database }),
+      unmet: createUnmetRouter({ live: () => wall.unmetBoard(), reader: store.reader, database }),
       backtests: backtests.router,
-    });
-    const server: Server = createServer(httpApp);
-    const feed = new FeedServer({
-      server,
-      snapshot,
-      authorize: (req) => auth.check(req, 'view'),
-      onClientCountChange: (n) => metrics.feedClients.set(n),
-    });
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    closers.push(() => feed.close());
-    // Alerts reach the wall as they fire, change and resolve; snapshots carry the full list.
-    board.onAlert((alert) => feed.broadcast({ type: 'alert', ...alert }));
-    board.onDetection(({ detection }) => {
-      const ranking = board.ranking('rising');
-      const falling = board.ranking('falling');
-      metrics.spikesOpen.set([...ranking, ...falling].filter((s) => s.status !== 'ended').length);
-      const lacking = unmet.step(detection);
-      // One instance stores unmet demand (alone: this one; scaled out: the one running the alerts).
-      if (alertsLeader) {
-        alerts.onDetection(detection);
-        for (const entry of lacking) writer.add('unmet_demand', unmetRow(entry));
-      }
-      for (const spike of detection.updates) feed.broadcast({ type: 'spike', ...view(spike) });
-      feed.broadcast({ type: 'ranking', windowEnd: detection.windowEnd, entries: ranking.map(view), falling: falling.map(view) });
-      feed.broadcast({ type: 'unmet', windowEnd: detection.windowEnd, entries: unmetBoard() });
-    });
+    }));
+    lifecycle.onStop(() => closeServer(server));
+    lifecycle.onStop(() => wall.close());
 
-    /** `behind`: the partition's own source lags (scaled out, its observation feed). */
-    const startCounter = (partition: number, replaying: boolean, behind?: Observable<boolean>) => {
-      const counter = new PartitionCounter(
-        {
-          partition,
-          windows: { ...config.windows, capacity: { query: config.sketchCapacity, term: config.sketchCapacity } },
-          linker,
-          minVolume: config.detectMinVolume,
-          hold: behind ? combineLatest([held, behind]).pipe(map(([a, b]) => a || b), distinctUntilChanged()) : held,
-          onWindow: (result) => {
-            metrics.windowKeys.set([...counting.values()].reduce((sum, c) => sum + c.windowKeys, 0));
-            metrics.lateEvents.inc(result.lateEvents);
-          },
-          // The owner stores its partition's spikes once and tells every board.
-          onDetection: (detection) => {
-            for (const spike of detection.updates) writer.add('spikes', spikeRow(spike));
-            boardTransport.publish({ partition, detection });
-          },
-          onError: (err) => log.fatal({ err, partition }, 'detection pipeline failed'),
-        },
-        replaying,
-      );
-      counting.set(partition, counter);
-      return counter;
-    };
-    const observations = (event: TrendEvent) => observe(event, catalog.lookup, links);
-    const recordCounters = (event: TrendEvent) => {
-      const units = event.kind === 'sale' ? event.qty : 0;
-      const revenue = event.kind === 'sale' ? units * (event.price ?? catalog.lookup(event.sku)?.price ?? 0) : 0;
-      counters.record(event.kind, units, revenue);
-      alerts.observeEvent(event);
-      if (event.kind === 'search') unmet.observeSearch(event.query, event.ts);
-    };
-
-    let ingest: Ingest;
-    if (!cluster) {
-      // Alone: every key is counted in this process.
-      const counter = startCounter(0, false);
-      closers.push(() => counter.stop());
-      const count = (event: TrendEvent) => {
-        for (const observation of observations(event)) counter.observe(observation);
-      };
-      ingest = new Ingest({
-        nc,
-        writer,
-        metrics,
-        log,
-        onEvent: (event) => {
-          recordCounters(event);
-          count(event);
-        },
-      });
-      if (config.replayMs > 0) {
-        const replayStarted = performance.now();
-        counter.replaying = true;
-        const replayed = await ingest.replay(Date.now() - config.replayMs, count);
-        counter.replaying = false;
-        log.info({ replayed, ms: Math.round(performance.now() - replayStarted) }, 'windows and baselines rebuilt from the stream');
-      }
-    } else {
-      // Scaled out (docs/scaling.md): observations go to their key partition's owner through JetStream.
-      const js = jetstream(nc);
-      const exchange = new ObservationExchange({
-        instance: cluster.instanceId,
-        partitions: cluster.partitions,
-        publish: (partition, data) => js.publish(observationSubject(partition), data),
-        flushMs: 100,
-        maxBatch: 2_000,
-      });
-      // A new owner rebuilds at least one whole window (and baselines as far back as REPLAY) from the stream.
-      const rebuildMs = Math.max(config.replayMs, config.windows.sizeMs + config.windows.allowedLatenessMs + config.windows.slideMs);
-      const feeds = new Map<number, PartitionFeed>();
-      const windowReplies = new Map<number, NatsSubscription>();
-      const leases = await PartitionLeases.start({
-        nc,
-        instance: cluster.instanceId,
-        partitions: cluster.partitions,
-        ttlMs: cluster.leaseTtlMs,
-        log,
-        handlers: {
-          acquired: async (partition) => {
-            const feedBehind = new BehaviorSubject(true);
-            const counter = startCounter(partition, true, feedBehind);
-            feeds.set(
-              partition,
-              await PartitionFeed.start({
-                js,
-                partition,
-                sinceMs: Date.now() - rebuildMs,
-                onObservation: counter.observe,
-                onCaughtUp: () => {
-                  counter.replaying = false;
-                  log.info({ partition }, 'partition caught up; counting live');
-                },
-                onBehind: (behind) => behind !== feedBehind.value && feedBehind.next(behind),
-                onDuplicates: (n) => metrics.duplicatesDropped.inc(n),
-                log,
-              }),
-            );
-            windowReplies.set(
-              partition,
-              nc.subscribe(windowSubject(partition), {
-                callback: (err, msg) => {
-                  if (err) return;
-                  try {
-                    const { dimension, key } = msg.json<{ dimension: Dimension; key: string }>();
-                    const window = counter.window(dimension, key);
-                    msg.respond(window ? JSON.stringify(window) : '');
-                  } catch {
-                    msg.respond('');
-                  }
-                },
-              }),
-            );
-            metrics.partitionsOwned.set(counting.size);
-          },
-          released: async (partition) => {
-            windowReplies.get(partition)?.unsubscribe();
-            windowReplies.delete(partition);
-            await feeds.get(partition)?.stop();
-            feeds.delete(partition);
-            counting.get(partition)?.stop();
-            counting.delete(partition);
-            metrics.partitionsOwned.set(counting.size);
-          },
-          alertsLeader: (leading) => {
-            alertsLeader = leading;
-            log.info({ leading }, leading ? 'running the alerts for the cluster' : 'no longer running the alerts');
-          },
-        },
-      });
-      closers.push(() => leases.stop());
-      ingest = new Ingest({
-        nc,
-        writer,
-        metrics,
-        log,
-        onEvent: (event, delivery) => {
-          recordCounters(event);
-          return exchange.add(delivery.seq, observations(event));
-        },
-      });
-      closers.push(() => exchange.close());
-      const todayTimer = setInterval(() => {
-        salesSince(clickhouse, config.clickhouse.database, new Date().setHours(0, 0, 0, 0)).then(
-          (totals) => (today = totals),
-          () => undefined, // the store is down: keep the last figures
-        );
-      }, 10_000);
-      closers.push(() => clearInterval(todayTimer));
-      const countersOut = setInterval(() => clusterCounters && clusterCounters.publish(), 1000);
-      closers.push(() => {
-        clearInterval(countersOut);
-        if (clusterCounters) clusterCounters.close();
-      });
-    }
-    ingest.behind.subscribe((behind) => ingestBehind.next(behind));
+    // In: each valid event counts on the wall's numbers, in the alerts' funnel and unmet searches, and in the windows.
+    const ingest = new Ingest({
+      nc, writer, metrics, log,
+      onEvent: (event, delivery) => {
+        const units = event.kind === 'sale' ? event.qty : 0;
+        live.record(event.kind, units, event.kind === 'sale' ? units * (event.price ?? catalog.lookup(event.sku)?.price ?? 0) : 0);
+        alerts.observeEvent(event);
+        if (event.kind === 'search') unmet.observeSearch(event.query, event.ts);
+        return topology.count(event, delivery);
+      },
+    });
+    lifecycle.onStop(() => topology.stop());
+    await topology.start(ingest);
     await ingest.start();
-    closers.push(() => ingest.stop());
+    lifecycle.onStop(() => ingest.stop());
 
-    const countersTimer = setInterval(() => feed.broadcast({ type: 'counters', serverTime: Date.now(), ...readCounters() }), 1000);
-    closers.push(() => clearInterval(countersTimer));
-
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.http.port, config.http.host, () => resolve());
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.http.port;
-    const url = `http://localhost:${port}`;
+    const url = await listen(server, config.http.port, config.http.host);
     log.info({ url, nats: maskUrl(natsUrl), startupMs: Math.round(performance.now() - started) }, 'trendmon started');
-    return { url, natsUrl, log, stop };
+    return { url, natsUrl, log, stop: () => lifecycle.stop() };
   } catch (err) {
-    await stop();
+    await lifecycle.stop();
     throw err;
   }
-}
-
-async function readiness(nc: NatsConnection, clickhouse: ClickHouseClient, writer: BatchWriter): Promise<Readiness> {
-  const natsOk = !nc.isClosed() && nc.info !== undefined;
-  let chOk = false;
-  let chDetail: string | undefined;
-  try {
-    const ping = await clickhouse.ping();
-    chOk = ping.success;
-    if (!ping.success) chDetail = String(ping.error);
-  } catch (err) {
-    chDetail = (err as Error).message;
-  }
-  const storeOk = chOk && !writer.failing;
-  return {
-    ready: natsOk && storeOk,
-    checks: {
-      nats: { ok: natsOk },
-      clickhouse: { ok: chOk, ...(chDetail ? { detail: chDetail } : {}) },
-      writer: { ok: !writer.failing, detail: `${writer.buffered} rows buffered` },
-    },
-  };
 }

@@ -12,18 +12,11 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { DIMENSIONS, type Dimension, type Direction, type Spike } from '../domain.js';
 import { TrendmonError } from '../errors.js';
-import type { KeyWindow } from '../windows/hopping.js';
+import type { WindowCounts } from '../pipeline/counter.js';
 import { createAnalyticsRouter } from './analytics.js';
 import type { Auth } from './auth.js';
 import { errorResponse } from './errors.js';
 import { parse } from './params.js';
-
-/** One key's counts in the latest closed window of its partition. */
-export interface WindowCounts {
-  readonly start: number;
-  readonly end: number;
-  readonly counts?: KeyWindow;
-}
 
 export interface Readiness {
   readonly ready: boolean;

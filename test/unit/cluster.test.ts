@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchDecodeError, batchSchema, decodeBatch, encodeBatch } from '../../src/cluster/batch.js';
-import { Board } from '../../src/cluster/board.js';
+import { Board } from '../../src/pipeline/board.js';
 import { RangeBuilder, SeqCoverage } from '../../src/cluster/coverage.js';
 import { ObservationExchange } from '../../src/cluster/exchange.js';
 import { partitionOf, preferredOrder } from '../../src/cluster/partition.js';

@@ -42,6 +42,16 @@ describe('lint: the pure core stays pure', () => {
     ]);
   });
 
+  it('lets src/pipeline take the adapters\' types, not the adapters', async () => {
+    expect(await rulesBroken(IO_CODE, 'src/pipeline/fence-probe.ts')).toEqual(['no-restricted-imports', 'no-restricted-imports', 'no-restricted-imports']);
+    const TYPES_CODE = `
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { ClickHouse } from '../store/client.js';
+export type Adapters = [NatsConnection, ClickHouse];
+`;
+    expect(await rulesBroken(TYPES_CODE, 'src/pipeline/fence-probe.ts')).toEqual([]);
+  });
+
   it('lets the adapters and the detector evaluation tool do I/O', async () => {
     expect(await rulesBroken(IO_CODE, 'src/ingest/fence-probe.ts')).toEqual([]);
     expect(await rulesBroken(CLOCK_CODE, 'src/cli/eval/fence-probe.ts')).toEqual([]);

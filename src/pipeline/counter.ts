@@ -3,7 +3,7 @@
  * windows and the spike detector. One instance alone runs one counter over
  * every key; scaled out, each instance runs one per partition it owns.
  */
-import { asyncScheduler, Subject, tap, type Observable, type Subscription } from 'rxjs';
+import { combineLatest, distinctUntilChanged, map, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { SearchLinker } from '../detect/linking.js';
 import { detectSpikes, type Detection } from '../detect/detector.js';
 import type { Dimension } from '../domain.js';
@@ -18,11 +18,21 @@ export interface CounterOptions {
   readonly minVolume: number;
   /** True while the source is held back (the store is failing): see HoppingWindowOptions.hold. */
   readonly hold: Observable<boolean>;
+  /** The windows' clock: asyncScheduler live, a TestScheduler in virtual-time tests. */
+  readonly scheduler: SchedulerLike;
   /** Every window result, replayed ones included. */
   readonly onWindow: (result: WindowResult) => void;
   /** Every detection after the counter caught up; replayed history only rebuilds state. */
   readonly onDetection: (detection: Detection) => void;
   readonly onError: (err: unknown) => void;
+}
+
+/** True while any of the signals is: the windows hold while any source is held back or lags. */
+export function anyHolds(signals: readonly Observable<boolean>[]): Observable<boolean> {
+  return combineLatest(signals).pipe(
+    map((holding) => holding.some(Boolean)),
+    distinctUntilChanged(),
+  );
 }
 
 export class PartitionCounter {
@@ -37,7 +47,7 @@ export class PartitionCounter {
     const { windows } = options;
     this.subscription = this.observations
       .pipe(
-        hoppingWindows({ ...windows, hold: options.hold, scheduler: asyncScheduler }),
+        hoppingWindows({ ...windows, hold: options.hold, scheduler: options.scheduler }),
         tap((result) => {
           this.latest = result;
           options.onWindow(result);
@@ -60,7 +70,7 @@ export class PartitionCounter {
   }
 
   /** One key's counts in the latest closed window; undefined before the first. */
-  window(dimension: Dimension, key: string): { start: number; end: number; counts?: KeyWindow } | undefined {
+  window(dimension: Dimension, key: string): WindowCounts | undefined {
     const latest = this.latest;
     if (!latest) return undefined;
     return { start: latest.start, end: latest.end, counts: latest.keys.find((k) => k.dimension === dimension && k.key === key) };
@@ -69,4 +79,11 @@ export class PartitionCounter {
   stop(): void {
     this.subscription.unsubscribe();
   }
+}
+
+/** One key's counts in the latest closed window of its partition. */
+export interface WindowCounts {
+  readonly start: number;
+  readonly end: number;
+  readonly counts?: KeyWindow;
 }
