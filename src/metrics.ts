@@ -83,6 +83,11 @@ export function createMetrics() {
     windowKeys: new Gauge({ name: 'trendmon_window_keys', help: 'Keys counted in the latest window', registers }),
     spikesOpen: new Gauge({ name: 'trendmon_spikes_open', help: 'Spikes open now', registers }),
     partitionsOwned: new Gauge({ name: 'trendmon_partitions_owned', help: 'Key partitions this instance counts (scaled out; see docs/scaling.md)', registers }),
+    partitionsAcquired: new Counter({
+      name: 'trendmon_partitions_acquired_total',
+      help: 'Key partitions this instance took on (scaled out): beyond its share at start, each is a move that rebuilt windows and baselines',
+      registers,
+    }),
     feedClients: new Gauge({ name: 'trendmon_feed_clients', help: 'Connected WebSocket clients', registers }),
     alertmanagerAlertsSent: new Counter({
       name: 'trendmon_alertmanager_alerts_sent_total',

@@ -30,7 +30,7 @@ type SalesTotals = { units: number; revenue: number };
 export interface ClusterOptions extends CountingOptions {
   readonly nc: NatsConnection;
   readonly cluster: NonNullable<Config['cluster']>;
-  readonly metrics: CountingOptions['metrics'] & Pick<Metrics, 'partitionsOwned' | 'duplicatesDropped'>;
+  readonly metrics: CountingOptions['metrics'] & Pick<Metrics, 'partitionsOwned' | 'partitionsAcquired' | 'duplicatesDropped'>;
   /** Units and revenue sold today, read at start, and re-read from the store: no one instance saw them all. */
   readonly salesToday: SalesTotals;
   readonly readSalesToday: () => Promise<SalesTotals>;
@@ -161,6 +161,7 @@ export class ClusterTopology implements Topology {
     );
     this.windowReplies.set(partition, this.answerWindows(partition, counter));
     metrics.partitionsOwned.set(this.partitions.size);
+    metrics.partitionsAcquired.inc();
   }
 
   private async released(partition: number): Promise<void> {

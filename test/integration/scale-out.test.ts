@@ -57,6 +57,9 @@ async function settledShares(apps: readonly TestApp[]): Promise<number[]> {
   }, 60_000, 250);
 }
 
+/** How many partitions each instance has taken on so far. */
+const acquiredPartitions = (apps: readonly TestApp[]) => Promise.all(apps.map((app) => metric(app.url, 'trendmon_partitions_acquired_total')));
+
 async function drained(nc: NatsConnection): Promise<void> {
   const consumer = await jetstream(nc).consumers.get('TRENDMON_EVENTS', 'trendmon-ingest');
   await eventually(async () => {
@@ -86,8 +89,8 @@ async function storedTotals(db: string): Promise<Totals> {
 }
 
 async function spikedKeys(db: string): Promise<string[]> {
-  const result = await store.client.query({ query: `SELECT DISTINCT dimension, key FROM ${db}.spikes ORDER BY dimension, key`, format: 'JSONEachRow' });
-  return ((await result.json()) as { dimension: string; key: string }[]).map((r) => `${r.dimension}:${r.key}`);
+  const result = await store.client.query({ query: `SELECT DISTINCT direction, dimension, key FROM ${db}.spikes ORDER BY direction, dimension, key`, format: 'JSONEachRow' });
+  return ((await result.json()) as { direction: string; dimension: string; key: string }[]).map((r) => `${r.direction === 'falling' ? 'falling ' : ''}${r.dimension}:${r.key}`);
 }
 
 function truth(events: readonly PublishedEvent[]) {
@@ -142,6 +145,7 @@ describe('three instances against one instance', () => {
     });
     try {
       await settledShares(three);
+      const acquiredAtStart = await acquiredPartitions(three);
       const connections = [await natsOne.connect(), await natsThree.connect()];
       const pump = new TrafficPump(connections, CATALOG, { seed: 5, ratePerSec: 300, historyMs: 0, tickMs: 100 });
       await pump.start();
@@ -171,8 +175,13 @@ describe('three instances against one instance', () => {
       const want = { distinct: expected.distinct, rows: expected.distinct, units: expected.units };
       expect(totalsOne).toEqual(want);
       expect(totalsThree).toEqual(want);
-      // Same windows, same detector: every event counted in time on both set-ups, so the same spikes.
+      // Same windows, same detector: every event counted in time on both set-ups, and no partition
+      // moved (a new owner rebuilds from its last window only), so the same spikes.
       expect(late).toEqual(late.map(() => 0));
+      expect(await acquiredPartitions(three)).toEqual(acquiredAtStart);
+      const onlyOne = spikesOne.filter((k) => !spikesThree.includes(k));
+      const onlyThree = spikesThree.filter((k) => !spikesOne.includes(k));
+      if (onlyOne.length || onlyThree.length) console.log(`scale-out: spikes of one instance only [${onlyOne.join(', ')}], of three only [${onlyThree.join(', ')}]`);
       expect(spikesThree).toEqual(spikesOne);
       expect(spikesOne).toEqual(expect.arrayContaining(SURGING.map((sku) => `sku:${sku}`)));
     } finally {
