@@ -29,7 +29,7 @@ import { createTraffic, generateCatalog, runSimulation, unmetIdeas, withVariants
 import { Rng } from '../../src/sim/random.js';
 import { openClickHouse, type ClickHouse } from '../../src/store/client.js';
 import { loadPlanningHistory } from '../../src/store/planning-history.js';
-import { CLI, eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import { appState, CLI, eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { startTestNats, type TestNats } from '../helpers/nats.js';
 
 const MINUTE = 60_000;
@@ -53,6 +53,8 @@ describe('planners: projections from history, unmet demand, backtests', { timeou
   const rng = new Rng(SEED);
   const [idea] = unmetIdeas(catalog, rng).filter((i) => i.queries !== undefined);
   const end = Math.floor(Date.now() / 1000) * 1000;
+  /** Events the simulation published. */
+  let published = 0;
   const start = end - 2 * HOUR;
   const surging = products[0]!;
   let dataDir: string;
@@ -77,7 +79,7 @@ describe('planners: projections from history, unmet demand, backtests', { timeou
     spikes.push({ sku: surging, factor: 12, startMs: end - 12 * MINUTE, durationMs: 12 * MINUTE, rampMs: MINUTE });
     const unmet = [{ ...idea!, startMs: end - 10 * MINUTE, durationMs: 10 * MINUTE, peakPerSec: 1, rampMs: 2 * MINUTE, backgroundPerSec: 0.1 }];
     const traffic = createTraffic({ seed: SEED, catalog, ratePerSec: 20, spikes, unmet });
-    await runSimulation({ nc, traffic, catalog, durationMs: end - start, realtime: false, startTs: start });
+    published = (await runSimulation({ nc, traffic, catalog, durationMs: end - start, realtime: false, startTs: start })).published;
   });
 
   afterAll(async () => {
@@ -88,11 +90,19 @@ describe('planners: projections from history, unmet demand, backtests', { timeou
   });
 
   it('reads the history the projections learn from: past surges, records, recent sales', async () => {
-    // Everything stored (the backfill's last events), then the history as the app reads it.
-    await eventually(async () => {
-      const [row] = await app.sql<{ n: string }>(`SELECT count() AS n FROM trendmon.events_view WHERE ts >= fromUnixTimestamp64Milli(${end - MINUTE})`);
-      return Number(row!.n) > 0;
-    }, 150_000);
+    // Everything stored (an insert retried after a failure lands after later ones: the last minute is no proof),
+    // then the history as the app reads it.
+    await eventually(
+      async () => {
+        const [row] = await app.sql<{ n: string }>(
+          `SELECT (SELECT count() FROM trendmon.events_search FINAL) + (SELECT count() FROM trendmon.events_view FINAL) + (SELECT count() FROM trendmon.events_sale FINAL) AS n`,
+        );
+        return Number(row!.n) === published;
+      },
+      150_000,
+      500,
+      async () => `${published} events published; ${await appState(app)}`,
+    );
     let history: PlanningHistory | undefined;
     await eventually(async () => {
       history = await loadPlanningHistory({ client: store.client, database: 'trendmon', catalog: (sku) => catalog.find((i) => i.sku === sku), now: end });
