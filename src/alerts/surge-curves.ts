@@ -120,17 +120,14 @@ export function fitBaseline(buckets: readonly CountBucket[], untilMs: number, va
  * start (less BASELINE_GAP_MS, or less half the history before it when
  * there is less) give the baseline; the excess over it is
  * accumulated from age 0 outwards, spreading each bucket evenly over its
- * width. Buckets must not overlap; gaps count as no events. The curve
- * reaches to the last bucket's end, or to `coveredUntil` when the data is
- * known to be complete until then (a quiet key's last minutes hold no
- * bucket, but no events either). Undefined when the buckets do not reach
- * past the start.
+ * width. Buckets must not overlap; gaps count as no events. Undefined when
+ * the buckets do not reach past the start.
  */
-export function fitSurgeCurve(origin: SurgeOrigin, startedAt: number, buckets: readonly CountBucket[], coveredUntil = -Infinity): SurgeCurve | undefined {
+export function fitSurgeCurve(origin: SurgeOrigin, startedAt: number, buckets: readonly CountBucket[]): SurgeCurve | undefined {
   if (buckets.length === 0) return undefined;
   const sorted = [...buckets].sort((a, b) => a.startMs - b.startMs);
   const first = sorted[0]!.startMs;
-  const last = Math.max(coveredUntil, ...sorted.map((b) => b.startMs + b.widthMs));
+  const last = Math.max(...sorted.map((b) => b.startMs + b.widthMs));
   const fromIndex = CURVE_AGES.findIndex((age) => age >= first - startedAt);
   let toIndex = -1;
   CURVE_AGES.forEach((age, i) => {

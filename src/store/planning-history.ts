@@ -93,9 +93,8 @@ async function surgeCurves(options: PlanningHistoryOptions, dimension: RollupDim
       ...(dimension === 'category' ? { category: spikeKey } : {}),
       ...(dimension === 'attribute' ? { attributes: [spikeKey] } : {}),
     };
-    // The data ends now: a surge still running is cut there, and the projection continues it at its latest rate;
-    // a key quiet in the last minutes is covered until now all the same.
-    const curve = fitSurgeCurve(origin, startedAt, buckets.filter((b) => b.startMs < options.now), options.now);
+    // The data ends now: a surge still running is cut there, and the projection continues it at its latest rate.
+    const curve = fitSurgeCurve(origin, startedAt, buckets.filter((b) => b.startMs < options.now));
     if (curve) curves.push(curve);
   }
   return curves;

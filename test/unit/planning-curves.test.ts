@@ -53,17 +53,6 @@ describe('surge curves', () => {
     expect(Math.abs(cumulativeAt(curve, DAY))).toBeLessThan(0.05 * 1.5 * 60 * 24);
   });
 
-  it('reach as far as the data is known complete, past a quiet key\'s last bucket', () => {
-    // Events every minute until 80 minutes after the start, none in the 20 minutes to now.
-    const counts = buckets(T0 - DAY, T0 + 80 * MINUTE, MINUTE, () => 2);
-    expect(fitSurgeCurve({ dimension: 'sku', key: 'Q' }, T0, counts)!.toAge).toBe(CURVE_AGES.filter((a) => a <= 80 * MINUTE).at(-1));
-    const covered = fitSurgeCurve({ dimension: 'sku', key: 'Q' }, T0, counts, T0 + 100 * MINUTE)!;
-    expect(covered.toAge).toBe(CURVE_AGES.filter((a) => a <= 100 * MINUTE).at(-1));
-    expect(covered.toAge).toBeGreaterThan(80 * MINUTE);
-    // The quiet minutes are counted as none: below the baseline of 2 a minute.
-    expect(cumulativeAt(covered, covered.toAge)).toBeLessThan(cumulativeAt(covered, 64 * MINUTE));
-  });
-
   it('are undefined without data past the start', () => {
     expect(fitSurgeCurve({ dimension: 'sku', key: 'X' }, T0, buckets(T0 - DAY, T0, HOUR, () => 5))).toBeUndefined();
     expect(fitSurgeCurve({ dimension: 'sku', key: 'X' }, T0, [])).toBeUndefined();
