@@ -73,6 +73,13 @@ export interface KeyModelOptions extends BaselineOptions {
   readonly actorsReliableBelow: number;
   /** Memory of the key's own record of surprises, which calibrates the evidence (tail.ts). */
   readonly calibrationHalfLifeMs: number;
+  /**
+   * Plain values: until the record of surprises covers `youngRecordMs` of
+   * windows, one window opens a spike alone only at `youngExtremeScore` sd
+   * (calibrated), not `extremeScore`.
+   */
+  readonly youngRecordMs: number;
+  readonly youngExtremeScore: number;
   /** Weight of the model's own tail, in windows, against that record. */
   readonly calibrationPriorWindows: number;
 }
@@ -168,6 +175,8 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   actorsReliableBelow: 40,
   calibrationHalfLifeMs: 2 * 86_400_000,
   calibrationPriorWindows: 50,
+  youngRecordMs: 12 * 3_600_000,
+  youngExtremeScore: 16,
 };
 
 /**
@@ -211,6 +220,9 @@ export class KeyModel {
   readonly #actors: ActorRatio;
   readonly #threshold: number;
   readonly #extreme: number;
+  readonly #youngExtreme: number;
+  /** Time covered by the windows the record of surprises has learned. */
+  #recordMs = 0;
   /** Evidence of one window at `openScore`: a candidate for a spike. */
   readonly #candidate: number;
   readonly #up: Tails;
@@ -254,6 +266,7 @@ export class KeyModel {
     this.#threshold = alarmThreshold(options);
     this.#lastScores = new Float64Array(options.confirmWindows);
     this.#extreme = normalEvidence(options.extremeScore);
+    this.#youngExtreme = normalEvidence(options.youngExtremeScore);
     this.#candidate = normalEvidence(options.openScore);
     const k = options.confirmWindows;
     const tails = (): Tails => ({
@@ -439,7 +452,10 @@ export class KeyModel {
   /** The evidence that opens a spike one way (0 when it does not): confirmed windows, or one extreme window. */
   #opening(e: { single: number; run: number }): number {
     const confirmed = e.run >= this.#threshold ? e.run : 0;
-    const extreme = e.single >= this.#extreme ? e.single : 0;
+    // A plain series' record of surprises is young for its first hours of alarms: too young to know
+    // whether its tails are heavy (a response time's routine outliers are 8-16 sd), so one window stands alone only further out.
+    const young = !this.#counts && this.#recordMs < this.#o.youngRecordMs;
+    const extreme = e.single >= (young ? this.#youngExtreme : this.#extreme) ? e.single : 0;
     return Math.max(confirmed, extreme);
   }
 
@@ -509,6 +525,7 @@ export class KeyModel {
   /** Learns how this key's surprises usually run (outside open spikes). */
   #learnTails(w: WindowInput, score: number, shortfall: number): void {
     const keep = 1 - decayWeight(w.dtMs, this.#o.calibrationHalfLifeMs);
+    this.#recordMs += w.dtMs;
     this.#up.single.learn(score, keep);
     this.#down.single.learn(-score, keep);
     if (this.#scored >= this.#lastScores.length) {

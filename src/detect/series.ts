@@ -36,6 +36,7 @@ export function seriesOptions(cadenceMs: number, overrides: Partial<KeyModelOpti
     recoveryMs: rows(d.recoveryMs),
     fallHalfLifeMs: rows(d.fallHalfLifeMs),
     calibrationHalfLifeMs: rows(d.calibrationHalfLifeMs),
+    youngRecordMs: rows(d.youngRecordMs),
     ...(cadenceMs >= FINEST_BIN_MS && cadenceMs < d.seasonBinMs && 86_400_000 % cadenceMs === 0 ? { fineSeasonBinMs: cadenceMs } : {}),
     ...overrides,
   };

@@ -3,12 +3,15 @@
  * prices, readings: anything that is not an event count), for `trendmon
  * score`. Scale-free: nothing in it depends on the units.
  *
- * - **Scale.** After its first `SCALE_WINDOWS` values the series is modelled
- *   on a log scale, y = ln(x + c) with c a tenth of their median, when they
- *   are all positive and well clear of zero (a price or a response time
- *   varies in proportion to its level; continued as a straight line below
- *   -c/2, so a later zero or negative value is a deep fall, not a
- *   singularity), and as it is otherwise (a level near or across zero).
+ * - **Scale.** Its first `SCALE_WINDOWS` values choose the scales it is
+ *   tried on: a log scale, y = ln(x + c) with c a tenth of their median,
+ *   when they are all positive (a price or a response time varies in
+ *   proportion to its level; continued as a straight line below -c/2, so a
+ *   later zero or negative value is a deep fall, not a singularity), and
+ *   the plain one, y = x. Each keeps its own predictors; the one whose
+ *   predictions have made the series likelier lately (a decayed log
+ *   likelihood in x's own units) speaks, so a percentage with additive
+ *   noise that falls towards zero is not read as a fall of its log.
  * - **Expected.** Three predictors compete, and each window is predicted by
  *   the one that has erred least lately: the level alone (a decayed mean:
  *   a series with no daily rhythm); the same time on earlier days, one slot
@@ -34,11 +37,11 @@ import { DecayedLevel } from './baseline.js';
 import { DailyResiduals, DAY_MS, SlotMeans } from './season.js';
 import { decayWeight } from './stats.js';
 
-/** Values seen before the scale is chosen (and the first level and spread taken from them). */
+/** Values seen before the scales are chosen (and the first level and spread taken from them). */
 const SCALE_WINDOWS = 12;
 /** The log scale's offset c, as a share of the first values' median. */
 const LOG_OFFSET = 0.1;
-/** The log scale is used when the first values' median is at least this many of their median absolute deviations from zero. */
+/** The log scale speaks first when the first values' median is at least this many of their median absolute deviations from zero. */
 const LOG_CLEARANCE = 3;
 /** Normal median absolute deviation per sd. */
 const MAD_PER_SD = 0.6745;
@@ -49,6 +52,10 @@ const VARIATION_FLOOR = 0.05;
 const VARIATION_HALF_LIFE_MS = 7 * DAY_MS;
 /** A surprise is never reported beyond this many spreads (a change of a series that never moved). */
 const MAX_SURPRISE = 1_000;
+/** A window's z beyond this counts as this in a scale's likelihood. */
+const DENSITY_CAP = 4;
+/** Log likelihood (decayed) by which another scale must beat the one in use before it takes over. */
+const SWITCH_MARGIN = 3;
 /** Memory of the one-slot-per-row daily shape: a few days, so it follows a shape that changes. */
 const FINE_HALF_LIFE_MS = 2 * DAY_MS;
 
@@ -68,22 +75,36 @@ interface Scale {
   readonly log: boolean;
   readonly to: (x: number) => number;
   readonly from: (y: number) => number;
+  /** dy/dx at x: turns a density of y into one of x, so the scales can be compared. */
+  readonly slope: (x: number) => number;
 }
 
-function chooseScale(values: readonly number[]): Scale {
+const LINEAR: Scale = { log: false, to: (x) => x, from: (y) => y, slope: () => 1 };
+
+/** y = ln(x + c), c a tenth of the median, going on as its tangent below x + c = c/2. */
+function logScale(median: number): Scale {
+  const c = LOG_OFFSET * median;
+  const knee = c / 2;
+  return {
+    log: true,
+    to: (x) => (x + c >= knee ? Math.log(x + c) : Math.log(knee) + (x + c - knee) / knee),
+    from: (y) => (y >= Math.log(knee) ? Math.exp(y) - c : knee * (y - Math.log(knee)) + knee - c),
+    slope: (x) => 1 / Math.max(x + c, knee),
+  };
+}
+
+/**
+ * The scales a series is tried on, the likelier first: a log scale when its
+ * first values are all positive (first when they are well clear of zero: a
+ * price or a response time), and the plain one.
+ */
+function candidateScales(values: readonly number[]): Scale[] {
   const sorted = [...values].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const mad = sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b)[Math.floor(sorted.length / 2)]!;
-  if (sorted[0]! > 0 && median >= LOG_CLEARANCE * mad) {
-    const c = LOG_OFFSET * median;
-    const knee = c / 2; // below x + c = knee the log goes on as its tangent
-    return {
-      log: true,
-      to: (x) => (x + c >= knee ? Math.log(x + c) : Math.log(knee) + (x + c - knee) / knee),
-      from: (y) => (y >= Math.log(knee) ? Math.exp(y) - c : knee * (y - Math.log(knee)) + knee - c),
-    };
-  }
-  return { log: false, to: (x) => x, from: (y) => y };
+  if (!(sorted[0]! > 0)) return [LINEAR];
+  const log = logScale(median);
+  return median >= LOG_CLEARANCE * mad ? [log, LINEAR] : [LINEAR, log];
 }
 
 /**
@@ -135,11 +156,10 @@ class Daily {
   }
 }
 
-export class ValueBaseline implements Baseline<ValuePrediction> {
+/** The predictors and spreads of a series on one scale, y = scale.to(x). */
+class ScaledBaseline {
   readonly #o: BaselineOptions;
-  #scale?: Scale;
-  /** The first values, until the scale is chosen. */
-  readonly #first: { at: number; dtMs: number; x: number }[] = [];
+  readonly scale: Scale;
   readonly #level: DecayedLevel;
   readonly #slot?: Daily;
   readonly #hour: Daily;
@@ -153,13 +173,25 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
   readonly #residuals: DailyResiduals;
   #spanMs = 0;
 
-  constructor(options: BaselineOptions) {
+  /** Starts from the first values: the level and spread are taken from them, then they are learned in order. */
+  constructor(options: BaselineOptions, scale: Scale, first: readonly { at: number; dtMs: number; x: number }[]) {
     this.#o = options;
+    this.scale = scale;
     this.#level = new DecayedLevel(options.levelHalfLifeMs);
     this.#hour = new Daily(options.seasonBinMs, options.levelHalfLifeMs);
     const fine = options.fineSeasonBinMs;
     if (fine && fine < options.seasonBinMs) this.#slot = new Daily(fine, options.levelHalfLifeMs);
     this.#residuals = new DailyResiduals(fine ?? options.seasonBinMs);
+    const ys = first.map((f) => scale.to(f.x)).sort((a, b) => a - b);
+    const median = ys[Math.floor(ys.length / 2)]!;
+    const mad = ys.map((y) => Math.abs(y - median)).sort((a, b) => a - b)[Math.floor(ys.length / 2)]!;
+    this.#level.set(median);
+    this.#weekLevel.set(median);
+    this.#variation.set(mad);
+    this.#errors.set('level', 0);
+    this.#spreads.set('level', MedianAbsolute.from());
+    this.#spreads.get('level')!.learn(mad, 1);
+    for (const { at, dtMs, x } of first) this.learn(at, dtMs, x, this.predict(at), false, false);
   }
 
   get level(): number {
@@ -172,49 +204,46 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
   }
 
   predict(at: number): ValuePrediction {
-    const scale = this.#scale;
-    if (!scale) {
-      // Not enough values to judge yet: the latest, with a spread nothing exceeds.
-      const last = this.#first[this.#first.length - 1]?.x ?? 0;
-      return { mean: last, center: last, spread: Infinity, by: 'level' };
-    }
     const { center, by } = this.#best(at);
     const floor = Math.max(
-      LEVEL_FLOOR * (scale.log ? 1 : Math.abs(center)),
+      LEVEL_FLOOR * (this.scale.log ? 1 : Math.abs(center)),
       VARIATION_FLOOR * this.#variation.value,
       1e-12 * (1 + Math.abs(center)),
     );
     const mad = this.#spreads.get(by)?.value ?? 0;
-    return { mean: scale.from(center), center, spread: Math.max(mad / MAD_PER_SD, floor), by };
+    return { mean: this.scale.from(center), center, spread: Math.max(mad / MAD_PER_SD, floor), by };
   }
 
   meanFor(level: number, at: number): number {
-    if (!this.#scale) return level;
     const { center, by } = this.#best(at);
-    return this.#scale.from(by === 'level' ? level : center - this.level + level);
+    return this.scale.from(by === 'level' ? level : center - this.level + level);
   }
 
   surprise(x: number, p: ValuePrediction): number {
-    return this.#scale ? this.#inSpreads(this.#scale.to(x) - p.center, p) : 0;
+    return this.#inSpreads(this.scale.to(x) - p.center, p);
   }
 
   surpriseAgainst(x: number, ref: number, p: ValuePrediction): number {
-    return this.#scale ? this.#inSpreads(this.#scale.to(x) - this.#scale.to(ref), p) : 0;
+    return this.#inSpreads(this.scale.to(x) - this.scale.to(ref), p);
+  }
+
+  /**
+   * How likely `x` was, as this scale predicted it: the log density of x
+   * (a normal of the robust spread, its tails capped so one wild window
+   * does not decide), comparable across scales.
+   */
+  logDensity(x: number, p: ValuePrediction): number {
+    const z = Math.min(Math.abs(this.surprise(x, p)), DENSITY_CAP);
+    return -Math.log(p.spread) - (z * z) / 2 + Math.log(this.scale.slope(x));
   }
 
   learn(at: number, dtMs: number, x: number, p: ValuePrediction, robust: boolean, excursion: boolean): void {
-    if (!this.#scale) {
-      this.#first.push({ at, dtMs, x });
-      if (this.#first.length === SCALE_WINDOWS) this.#start();
-      return;
-    }
-    this.#learn(at, dtMs, this.#scale.to(x), p, robust, excursion);
+    this.#learn(at, dtMs, this.scale.to(x), p, robust, excursion);
   }
 
   /** A new normal: every predictor takes what `observed` at `at` implies. */
   adopt(at: number, observed: number): void {
-    if (!this.#scale) return;
-    const y = this.#scale.to(observed);
+    const y = this.scale.to(observed);
     this.#level.set(y);
     for (const daily of this.#dailies()) {
       const slot = daily.slots.valueAt(at);
@@ -246,27 +275,12 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
     return Math.max(-MAX_SURPRISE, Math.min(MAX_SURPRISE, residual / p.spread));
   }
 
-  /** Chooses the scale from the first values, takes the first level and spread from them, then learns them in order. */
-  #start(): void {
-    const scale = (this.#scale = chooseScale(this.#first.map((f) => f.x)));
-    const ys = this.#first.map((f) => scale.to(f.x)).sort((a, b) => a - b);
-    const median = ys[Math.floor(ys.length / 2)]!;
-    const mad = ys.map((y) => Math.abs(y - median)).sort((a, b) => a - b)[Math.floor(ys.length / 2)]!;
-    this.#level.set(median);
-    this.#weekLevel.set(median);
-    this.#variation.set(mad);
-    this.#errors.set('level', 0);
-    this.#spreads.set('level', MedianAbsolute.from());
-    this.#spreads.get('level')!.learn(mad, 1);
-    for (const { at, dtMs, x } of this.#first) this.#learn(at, dtMs, scale.to(x), this.predict(at), false, false);
-    this.#first.length = 0;
-  }
-
   #learn(at: number, dtMs: number, y: number, p: ValuePrediction, robust: boolean, excursion: boolean): void {
     const o = this.#o;
-    this.#spanMs += dtMs;
+    // What a young baseline missed by (its first day, before it knows the day) says nothing about routine.
     const routine = !excursion || this.#residuals.recurs(at, y - p.center);
-    this.#residuals.record(at, y - p.center);
+    if (this.seasoned) this.#residuals.record(at, y - p.center);
+    this.#spanMs += dtMs;
 
     // How each predictor did on this window; one that could not predict before starts level with the best.
     const keep = 1 - decayWeight(dtMs, o.dispersionHalfLifeMs);
@@ -301,5 +315,88 @@ export class ValueBaseline implements Baseline<ValuePrediction> {
     this.#level.learn(learned(this.level), 1, dtMs);
     this.#weekLevel.learn(y, 1, dtMs);
     this.#variation.learn(Math.abs(y - this.#weekLevel.value), 1, dtMs);
+  }
+}
+
+/**
+ * A plain series' baseline: its first values choose the scales it may be on
+ * (candidateScales); then each scale keeps its own baseline, and the one
+ * whose predictions have made the series likelier lately speaks. An
+ * additive series that moves far (a percentage falling towards zero) is
+ * not mistaken for a multiplicative one for ever, nor the other way round.
+ */
+export class ValueBaseline implements Baseline<ValuePrediction> {
+  readonly #o: BaselineOptions;
+  /** The first values, until the scales are chosen. */
+  readonly #first: { at: number; dtMs: number; x: number }[] = [];
+  #scales: ScaledBaseline[] = [];
+  /** Per scale, the decayed log likelihood of what it predicted. */
+  #fit: number[] = [];
+  #current = 0;
+
+  constructor(options: BaselineOptions) {
+    this.#o = options;
+  }
+
+  get #baseline(): ScaledBaseline | undefined {
+    return this.#scales[this.#current];
+  }
+
+  get level(): number {
+    return this.#baseline?.level ?? 0;
+  }
+
+  get seasoned(): boolean {
+    return this.#baseline?.seasoned ?? false;
+  }
+
+  /** Whether the series is read on a log scale now. */
+  get log(): boolean {
+    return this.#baseline?.scale.log ?? false;
+  }
+
+  predict(at: number): ValuePrediction {
+    const baseline = this.#baseline;
+    if (baseline) return baseline.predict(at);
+    // Not enough values to judge yet: the latest, with a spread nothing exceeds.
+    const last = this.#first[this.#first.length - 1]?.x ?? 0;
+    return { mean: last, center: last, spread: Infinity, by: 'level' };
+  }
+
+  meanFor(level: number, at: number): number {
+    return this.#baseline?.meanFor(level, at) ?? level;
+  }
+
+  surprise(x: number, p: ValuePrediction): number {
+    return this.#baseline?.surprise(x, p) ?? 0;
+  }
+
+  surpriseAgainst(x: number, ref: number, p: ValuePrediction): number {
+    return this.#baseline?.surpriseAgainst(x, ref, p) ?? 0;
+  }
+
+  learn(at: number, dtMs: number, x: number, p: ValuePrediction, robust: boolean, excursion: boolean): void {
+    if (!this.#scales.length) {
+      this.#first.push({ at, dtMs, x });
+      if (this.#first.length === SCALE_WINDOWS) {
+        this.#scales = candidateScales(this.#first.map((f) => f.x)).map((scale) => new ScaledBaseline(this.#o, scale, this.#first));
+        this.#fit = this.#scales.map(() => 0);
+        this.#first.length = 0;
+      }
+      return;
+    }
+    // Each scale is judged on its own prediction of this window, outside excursions (where every one errs).
+    const keep = 1 - decayWeight(dtMs, this.#o.dispersionHalfLifeMs);
+    this.#scales.forEach((baseline, i) => {
+      const q = i === this.#current ? p : baseline.predict(at);
+      if (!excursion && baseline.seasoned && Number.isFinite(q.spread)) this.#fit[i] = keep * this.#fit[i]! + baseline.logDensity(x, q);
+      baseline.learn(at, dtMs, x, q, robust, excursion);
+    });
+    const best = this.#fit.indexOf(Math.max(...this.#fit));
+    if (this.#fit[best]! > this.#fit[this.#current]! + SWITCH_MARGIN) this.#current = best;
+  }
+
+  adopt(at: number, observed: number): void {
+    for (const baseline of this.#scales) baseline.adopt(at, observed);
   }
 }

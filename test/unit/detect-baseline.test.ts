@@ -168,6 +168,21 @@ describe('ValueBaseline', () => {
     expect(b.surprise(60, p)).toBeGreaterThan(10); // 20%
   });
 
+  it('reads a series on the scale that has predicted it better: additive noise plainly, multiplicative on a log scale', () => {
+    // Both start clear of zero (a log scale is tried first), then move between levels 60 and 6 every six hours.
+    const level = (i: number) => (Math.floor(i / 72) % 2 === 0 ? 60 : 6);
+    const rng = new Rng(8);
+    const additive = new ValueBaseline(options);
+    learnAll(additive, (i) => level(i) + 0.5 * rng.normal(), 0, 4 * 288);
+    expect(additive.log).toBe(false);
+    const multiplicative = new ValueBaseline(options);
+    learnAll(multiplicative, (i) => level(i) * Math.exp(0.05 * rng.normal()), 0, 4 * 288);
+    expect(multiplicative.log).toBe(true);
+    // Read plainly, routine noise at the low level is routine: 1.5 above 6 is 3 sd, not the 5 a log scale learned at 60 would say.
+    const p = additive.predict(at(4 * 288));
+    expect(Math.abs(additive.surprise(p.mean + 1.5, p))).toBeLessThan(4);
+  });
+
   it('models a series that crosses zero as it is, and one clear of zero on a log scale', () => {
     const signed = new ValueBaseline(options);
     const rng = new Rng(6);

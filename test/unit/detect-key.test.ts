@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { poisson } from '../../src/cli/eval/sampling.js';
 import { alarmThreshold, DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../../src/detect/key-model.js';
+import { seriesOptions } from '../../src/detect/series.js';
 import { Rng } from '../../src/sim/random.js';
 
 const STEP = 300_000;
@@ -170,5 +171,40 @@ describe('KeyModel', () => {
     const quiet = steps.slice(20, onset).filter((s) => s.score > 0);
     const byScore = [...quiet].sort((a, b) => a.score - b.score);
     for (let i = 1; i < byScore.length; i++) expect(byScore[i]!.alarm).toBeGreaterThanOrEqual(byScore[i - 1]!.alarm);
+  });
+});
+
+describe('KeyModel on plain values', () => {
+  const options = seriesOptions(STEP);
+  /** Steps a plain-value model through `value(i)`. */
+  const runValues = (length: number, value: (i: number) => number) => {
+    const model = new KeyModel(options, false);
+    return Array.from({ length }, (_, i) => model.step({ end: T0 + (i + 1) * STEP, at: T0 + (i + 0.5) * STEP, dtMs: STEP, events: value(i) }));
+  };
+
+  it('goes on predicting a routine daily ramp after one day when it fell: the young first day does not make that fall routine', () => {
+    // Up over 8 hours, level for 4, down over 8, low for 4; on day 1 it is at 60% from 14:00 to 17:00, on the way down.
+    const ramp = (hour: number) => (hour < 8 ? 40 + 20 * hour : hour < 12 ? 200 : hour < 20 ? 200 - 20 * (hour - 12) : 40);
+    const value = (i: number) => {
+      const hour = (i % DAY) / HOUR;
+      const fell = Math.floor(i / DAY) === 1 && hour >= 14 && hour < 17;
+      return ramp(hour) * (fell ? 0.6 : 1);
+    };
+    const steps = runValues(4 * DAY, value);
+    expect(openings(steps).filter((i) => i < 2 * DAY)).toEqual([DAY + 14 * HOUR]);
+    expect(openings(steps).filter((i) => i >= 2 * DAY)).toEqual([]);
+  });
+
+  it('opens on one window alone only far out while its record of surprises is young', () => {
+    const rng = new Rng(9);
+    const noise = Array.from({ length: 4 * DAY }, () => rng.normal());
+    const value = (bursts: Record<number, number>) => (i: number) => 100 + (bursts[i] ?? noise[i]!);
+    // 12 sd: routine for a heavy-tailed series, which a record of a few hours cannot rule out; 30 sd is not.
+    const young = DAY + 2 * HOUR;
+    expect(openings(runValues(young + HOUR, value({ [young]: 12 })))).toEqual([]);
+    expect(openings(runValues(young + HOUR, value({ [young]: 30 })))).toEqual([young]);
+    // Two days of light tails later, 12 sd stands alone.
+    const later = 3 * DAY;
+    expect(openings(runValues(later + HOUR, value({ [later]: 12 })))).toEqual([later]);
   });
 });
