@@ -77,9 +77,12 @@ export interface Baseline<P extends Prediction = Prediction> {
   /**
    * Learns window value `x` at `at`, `dtMs` after the previous window,
    * against its prediction `p`; `robust`: winsorise first (past warm-up);
-   * `excursion`: inside a spike or a fall, where only the profile learns.
+   * `excursion`: inside a spike or a fall, where only the profile learns;
+   * `share`: how much of the window is new (slide / size for hopping
+   * windows), so overlapping windows do not count the same events as
+   * evidence again and again.
    */
-  learn(at: number, dtMs: number, x: number, p: P, robust: boolean, excursion: boolean): void;
+  learn(at: number, dtMs: number, x: number, p: P, robust: boolean, excursion: boolean, share?: number): void;
   /** A new normal: the level becomes what window value `observed` at `at` implies. */
   adopt(at: number, observed: number): void;
   /** The expected value at `at` if the level were `level`. */
@@ -215,7 +218,7 @@ export class CountBaseline implements Baseline<CountPrediction> {
     return countSurprise(x, ref, p.phi);
   }
 
-  learn(at: number, dtMs: number, x: number, p: CountPrediction, robust: boolean, excursion: boolean): void {
+  learn(at: number, dtMs: number, x: number, p: CountPrediction, robust: boolean, excursion: boolean, share = 1): void {
     const o = this.#o;
     const settled = at >= this.#settledAt;
     if (!this.#profiles && this.#wantsProfile()) {
@@ -257,8 +260,8 @@ export class CountBaseline implements Baseline<CountPrediction> {
     if (this.#windows > 0 && settled) {
       // (Nothing was predicted yet, or the level was just replaced: no residual to learn from.)
       const keepDispersion = 1 - decayWeight(dtMs, o.dispersionHalfLifeMs);
-      this.#excess = keepDispersion * this.#excess + residual * residual - p.mean;
-      this.#scale = keepDispersion * this.#scale + p.mean * p.mean;
+      this.#excess = keepDispersion * this.#excess + share * (residual * residual - p.mean);
+      this.#scale = keepDispersion * this.#scale + share * p.mean * p.mean;
     }
     this.#windows++;
     this.#level.learn(learned, p.season, dtMs);

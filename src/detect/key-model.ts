@@ -407,7 +407,7 @@ export class KeyModel {
     // The tails learn what routinely happens once the baseline knows the key's day: not spikes (their
     // last window included), falls, or a young baseline's own misses.
     if (warm && this.baseline.seasoned && !spike && !suspect && fall === 'learn') this.#learnTails(w, score, shortfall);
-    this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion);
+    this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion, this.#share(w));
     if (!excursion && this.#counts) this.#actors.learn(w, w.dtMs, o.dispersionHalfLifeMs);
     return {
       volume: w.events,
@@ -522,17 +522,23 @@ export class KeyModel {
     this.#recentSpanMs = 0;
   }
 
+  /** How much of this window is new: a hopping window shares all but one slide with the one before. */
+  #share(w: WindowInput): number {
+    return w.sizeMs ? Math.min(1, w.dtMs / w.sizeMs) : 1;
+  }
+
   /** Learns how this key's surprises usually run (outside open spikes). */
   #learnTails(w: WindowInput, score: number, shortfall: number): void {
     const keep = 1 - decayWeight(w.dtMs, this.#o.calibrationHalfLifeMs);
     this.#recordMs += w.dtMs;
-    this.#up.single.learn(score, keep);
-    this.#down.single.learn(-score, keep);
+    const share = this.#share(w);
+    this.#up.single.learn(score, keep, share);
+    this.#down.single.learn(-score, keep, share);
     if (this.#scored >= this.#lastScores.length) {
-      this.#up.run.learn(this.#runLeast, keep);
-      this.#down.run.learn(-this.#runGreatest, keep);
+      this.#up.run.learn(this.#runLeast, keep, share);
+      this.#down.run.learn(-this.#runGreatest, keep, share);
     }
-    this.#shortfall?.learn(shortfall, keep);
+    this.#shortfall?.learn(shortfall, keep, share);
   }
 
   /**

@@ -44,11 +44,15 @@ export class CalibratedTail {
     this.#modelAtRung = Float64Array.from(LADDER, model);
   }
 
-  /** Counts one window's surprise; `keep` (0..1) first decays what was counted. */
-  learn(z: number, keep: number): void {
+  /**
+   * Counts one window's surprise; `keep` (0..1) first decays what was
+   * counted; `share`: how much of the window is new (slide / size for
+   * hopping windows), so one event seen by many overlapping windows counts once.
+   */
+  learn(z: number, keep: number, share = 1): void {
     this.#own = undefined;
-    this.#windows = keep * this.#windows + 1;
-    for (let j = 0; j < LADDER.length; j++) this.#past[j] = keep * this.#past[j]! + (z >= LADDER[j]! ? 1 : 0);
+    this.#windows = keep * this.#windows + share;
+    for (let j = 0; j < LADDER.length; j++) this.#past[j] = keep * this.#past[j]! + (z >= LADDER[j]! ? share : 0);
   }
 
   /** -log10 of the calibrated probability of a surprise at least `z`; 0 for z <= 0. */

@@ -174,6 +174,40 @@ describe('KeyModel', () => {
   });
 });
 
+describe('KeyModel on hopping windows (5 minutes every 10 s)', () => {
+  const SLIDE = 10_000;
+  const SIZE = 300_000;
+  /** Window counts of events arriving `perSecond(s)` a second, stepped slide by slide; the key is met `metAfter` slides in. */
+  const runHopping = (seconds: number, perSecond: (s: number, rng: Rng) => number, metAfter: number, seed = 1) => {
+    const model = new KeyModel({ ...DEFAULT_KEY_OPTIONS, warmupWindows: SIZE / SLIDE }, true, metAfter);
+    const rng = new Rng(seed);
+    const arrivals = Array.from({ length: seconds }, (_, s) => perSecond(s, rng));
+    const steps: { second: number; step: KeyStep }[] = [];
+    for (let end = SLIDE / 1000; end <= seconds; end += SLIDE / 1000) {
+      const events = arrivals.slice(Math.max(0, end - SIZE / 1000), end).reduce((a, b) => a + b, 0);
+      const t = T0 + end * 1000;
+      steps.push({ second: end, step: model.step({ end: t, at: t - SIZE / 2, dtMs: SLIDE, sizeMs: SIZE, events }) });
+    }
+    return steps;
+  };
+
+  it('sees a brand-new search that ramps up over minutes as a breakout within minutes', () => {
+    // Nothing, then 0 to 0.5 searches a second over five minutes: the same events fill thirty overlapping windows,
+    // which must not teach the new key that it is wildly over-dispersed.
+    const steps = runHopping(900, (s, rng) => poisson(rng, 0.5 * Math.min(1, s / 300)), 360);
+    const opened = steps.find((s) => s.step.opened);
+    expect(opened?.step.direction).toBe('rising');
+    expect(opened!.second).toBeLessThanOrEqual(240);
+  });
+
+  it('stays quiet on a steady key, sparse or busy', () => {
+    for (const rate of [0.05, 2]) {
+      const steps = runHopping(6 * 3600, (_, rng) => poisson(rng, rate), 0, 3);
+      expect(steps.filter((s) => s.step.opened).map((s) => s.second), `rate ${rate}/s`).toEqual([]);
+    }
+  });
+});
+
 describe('KeyModel on plain values', () => {
   const options = seriesOptions(STEP);
   /** Steps a plain-value model through `value(i)`. */
