@@ -93,16 +93,21 @@ function logScale(median: number): Scale {
   };
 }
 
+/** The median of `values` and their median absolute deviation from it. */
+function medianAndMad(values: readonly number[]): { median: number; mad: number } {
+  const middle = (sorted: number[]) => sorted[Math.floor(sorted.length / 2)]!;
+  const median = middle([...values].sort((a, b) => a - b));
+  return { median, mad: middle(values.map((v) => Math.abs(v - median)).sort((a, b) => a - b)) };
+}
+
 /**
  * The scales a series is tried on, the likelier first: a log scale when its
  * first values are all positive (first when they are well clear of zero: a
  * price or a response time), and the plain one.
  */
 function candidateScales(values: readonly number[]): Scale[] {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  const mad = sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b)[Math.floor(sorted.length / 2)]!;
-  if (!(sorted[0]! > 0)) return [LINEAR];
+  const { median, mad } = medianAndMad(values);
+  if (!values.every((v) => v > 0)) return [LINEAR];
   const log = logScale(median);
   return median >= LOG_CLEARANCE * mad ? [log, LINEAR] : [LINEAR, log];
 }
@@ -182,9 +187,7 @@ class ScaledBaseline {
     const fine = options.fineSeasonBinMs;
     if (fine && fine < options.seasonBinMs) this.#slot = new Daily(fine, options.levelHalfLifeMs);
     this.#residuals = new DailyResiduals(fine ?? options.seasonBinMs);
-    const ys = first.map((f) => scale.to(f.x)).sort((a, b) => a - b);
-    const median = ys[Math.floor(ys.length / 2)]!;
-    const mad = ys.map((y) => Math.abs(y - median)).sort((a, b) => a - b)[Math.floor(ys.length / 2)]!;
+    const { median, mad } = medianAndMad(first.map((f) => scale.to(f.x)));
     this.#level.set(median);
     this.#weekLevel.set(median);
     this.#variation.set(mad);
@@ -277,8 +280,8 @@ class ScaledBaseline {
 
   #learn(at: number, dtMs: number, y: number, p: ValuePrediction, robust: boolean, excursion: boolean): void {
     const o = this.#o;
-    // What a young baseline missed by (its first day, before it knows the day) says nothing about routine.
     const routine = !excursion || this.#residuals.recurs(at, y - p.center);
+    // What a young baseline missed by (its first day, before it knows the day) says nothing about routine.
     if (this.seasoned) this.#residuals.record(at, y - p.center);
     this.#spanMs += dtMs;
 
