@@ -177,6 +177,8 @@ export class SpikeDetector {
 
   private detection(windowEnd: number, updates: Spike[], current: Spike[]): Detection {
     for (const spike of updates) if (spike.status === 'ended') this.ended.set(spike.spikeId, spike);
+    // (A spike that ended and came back the same way is open again, under the same id.)
+    for (const spike of current) this.ended.delete(spike.spikeId);
     for (const [id, spike] of this.ended) {
       if (windowEnd - (spike.endedAt ?? spike.updatedAt) > this.options.keepEndedMs) this.ended.delete(id);
     }

@@ -46,6 +46,8 @@ export interface KeyModelOptions extends BaselineOptions {
   readonly riseScore: number;
   /** A rising spike that has not grown for this long is a new normal: it ends and its level becomes the baseline. */
   readonly newNormalAfterMs: number;
+  /** A spike that ended and opens again the same way within this long goes on (same start, no new alarm unless it grows). */
+  readonly resumeWithinMs: number;
   /** Half-life, in windows, of the fast averages of volume and expected: the level a new normal adopts. */
   readonly fastHalfLifeWindows: number;
   /**
@@ -166,6 +168,7 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   closeAfterWindows: 2,
   riseScore: 2,
   newNormalAfterMs: 3_600_000,
+  resumeWithinMs: 3_600_000,
   fastHalfLifeWindows: 4,
   fallHalfLifeMs: 20 * 60_000,
   depressedRatio: 0.3,
@@ -199,8 +202,12 @@ interface OpenSpike {
   extreme: number;
   lastGrowthAt: number;
   growing: boolean;
-  /** Effective volume summed since the last growth, and its windows: the level a new normal adopts. */
+  /**
+   * Effective volume summed since the last growth, its expected, and its windows: the level a new
+   * normal adopts (for counts, as a ratio to expected: a stock-out held for days spans every time of day).
+   */
   settledSum: number;
+  settledExpected: number;
   settledWindows: number;
   /** Consecutive calm windows, and their surprises summed (signed the spike's way). */
   calmRun: number;
@@ -248,6 +255,8 @@ export class KeyModel {
   #runGreatest = NaN;
   #candidateStart?: { direction: Direction; at: number };
   #open?: OpenSpike;
+  /** The last spike that ended, and when: one that comes back the same way soon after goes on. */
+  #ended?: { spike: OpenSpike; at: number };
   #depressedSince?: number;
   #recoveringUntil?: number;
   /** Level before the last new normal, when it was replaced, and which way the key had moved. */
@@ -325,7 +334,16 @@ export class KeyModel {
       const rising = judged && fall !== 'recovering' && returning !== 'falling' && this.#risingGates(effective, p) ? this.#opening(evidence.up) : 0;
       const falling = judged && returning !== 'rising' && this.#fallingGates(effective, p) ? Math.max(this.#opening(evidence.down), this.#fallOpening(evidence.shortfall)) : 0;
       const direction: Direction | undefined = rising > 0 && rising >= falling ? 'rising' : falling > 0 ? 'falling' : undefined;
-      if (direction) {
+      // A spike that ended lately and comes back the same way goes on: one spike, one alarm, not a flapping pair.
+      const ended = this.#ended;
+      const resumed = direction && ended?.spike.direction === direction && w.end - ended.at <= o.resumeWithinMs ? ended.spike : undefined;
+      if (direction) this.#ended = undefined;
+      if (resumed) {
+        spike = this.#open = resumed;
+        // (Its hour to become a new normal starts again: it has just moved.)
+        Object.assign(resumed, { lastGrowthAt: w.end, settledSum: 0, settledExpected: 0, settledWindows: 0, calmRun: 0, calmSum: 0 });
+        this.#candidateStart = undefined;
+      } else if (direction) {
         spike = this.#open = {
           direction,
           startedAt: this.#candidateStart?.direction === direction ? this.#candidateStart.at : w.end,
@@ -336,6 +354,7 @@ export class KeyModel {
           lastGrowthAt: w.end,
           growing: true,
           settledSum: 0,
+          settledExpected: 0,
           settledWindows: 0,
           calmRun: 0,
           calmSum: 0,
@@ -351,7 +370,8 @@ export class KeyModel {
         if (!candidate) this.#candidateStart = undefined;
         else if (this.#candidateStart?.direction !== candidate) this.#candidateStart = { direction: candidate, at: w.end };
       }
-    } else {
+    }
+    if (spike && !opened) {
       const sign = spike.direction === 'rising' ? 1 : -1;
       const growth = sign * this.baseline.surpriseAgainst(effective, sign > 0 ? Math.max(spike.extreme, p.mean) : Math.min(spike.extreme, p.mean), p);
       spike.growing = (spike.growing && sign * (effective - spike.extreme) > 0) || growth >= o.riseScore;
@@ -364,9 +384,11 @@ export class KeyModel {
       if (spike.growing) {
         spike.lastGrowthAt = w.end;
         spike.settledSum = 0;
+        spike.settledExpected = 0;
         spike.settledWindows = 0;
       }
       spike.settledSum += effective / coverage;
+      spike.settledExpected += p.mean;
       spike.settledWindows++;
       // Calm: back under `closeScore`, and (for counts falling) the recent average too. It ends after
       // `closeAfterWindows` calm windows that are calm on average by a margin, so noise around a
@@ -385,12 +407,13 @@ export class KeyModel {
       } else if (lasting) {
         endReason = 'new-normal';
         this.#preShift = { level: this.baseline.level, at: w.end, direction: spike.direction };
-        this.#adopt(w.at, spike.settledSum / spike.settledWindows);
+        this.#adopt(w.at, this.#counts ? (spike.settledSum / spike.settledExpected) * p.mean : spike.settledSum / spike.settledWindows);
         adopted = true;
       }
       if (endReason) {
         status = 'ended';
         this.#open = undefined;
+        this.#ended = { spike, at: w.end };
       } else {
         status = spike.growing ? spike.direction : 'ongoing';
       }

@@ -32,6 +32,7 @@ export function seriesOptions(cadenceMs: number, overrides: Partial<KeyModelOpti
     dispersionHalfLifeMs: rows(d.dispersionHalfLifeMs),
     seasonHalfLifeMs: rows(d.seasonHalfLifeMs),
     newNormalAfterMs: rows(d.newNormalAfterMs),
+    resumeWithinMs: rows(d.resumeWithinMs),
     depressionAdoptMs: rows(d.depressionAdoptMs),
     recoveryMs: rows(d.recoveryMs),
     fallHalfLifeMs: rows(d.fallHalfLifeMs),

@@ -268,28 +268,7 @@ export const MIGRATIONS: readonly Migration[] = [
         comment: 'rising searches the catalog does not cover: one row per update of each such spike (unmet_periods: one per spike)',
         shardBy: 'cityHash64(spike_id)',
       }),
-      ddl.createView({
-        name: 'unmet_periods',
-        columns: `        spike_id String COMMENT 'the query or term spike',
-        dimension LowCardinality(String) COMMENT 'query or term',
-        key String COMMENT 'what shoppers search for',
-        started_at DateTime64(3, 'UTC') COMMENT 'window end at which it opened',
-        ended_at Nullable(DateTime64(3, 'UTC')) COMMENT 'window end at which it ended; NULL while open',
-        last_update DateTime64(3, 'UTC') COMMENT 'window end of its latest update',
-        status LowCardinality(String) COMMENT 'latest status',
-        peak_volume UInt64 COMMENT 'most searches in one window',
-        peak_trend_score Float64 COMMENT 'highest ranking weight',
-        missing Array(String) COMMENT 'what the catalog lacks, at its latest update',
-        nearest Array(String) COMMENT 'the closest catalog items, at its latest update',
-        co_searched Array(String) COMMENT 'attributes searched with it, at its latest update'`,
-        select: `SELECT spike_id, any(dimension) AS dimension, any(key) AS key, min(started_at) AS started_at, max(ended_at) AS ended_at,
-          max(updated_at) AS last_update, argMax(status, updated_at) AS status, max(volume) AS peak_volume,
-          max(trend_score) AS peak_trend_score, argMax(missing, updated_at) AS missing, argMax(nearest, updated_at) AS nearest,
-          argMax(co_searched, updated_at) AS co_searched
-        FROM ${ddl.table('unmet_demand')}
-        GROUP BY spike_id`,
-        comment: 'one row per unmet-demand spike, summarising its updates in unmet_demand',
-      }),
+      ddl.createView(unmetPeriods(ddl, false)),
       ...ddl.createTable({
         name: 'backtest_runs',
         columns: `        run_id String COMMENT 'one backtest',
@@ -336,10 +315,56 @@ export const MIGRATIONS: readonly Migration[] = [
       ddl.alter('catalog', `ADD COLUMN IF NOT EXISTS parent String DEFAULT '' COMMENT 'the product this item is a variant of (variants share it); empty for items without variants'`, false),
     ],
   },
+  {
+    version: 9,
+    description: 'a spike that ends and comes back the same way within the hour goes on under its id: the period views end it at its latest end, NULL while open again',
+    statements: (ddl) => [
+      ddl.dropView('spike_periods'),
+      ddl.createView(spikePeriods(ddl, true, true)),
+      ddl.dropView('unmet_periods'),
+      ddl.createView(unmetPeriods(ddl, true)),
+    ],
+  },
 ];
 
-/** The spike_periods view, one row per spike; with its direction from migration 7 on. */
-function spikePeriods(ddl: Ddl, withDirection: boolean): ViewSpec {
+/**
+ * The unmet_periods view, one row per unmet-demand spike. From migration 9
+ * on a spike that ended and came back (the detector takes it back under its
+ * id) is open again: ended_at is its latest end, NULL while open.
+ */
+function unmetPeriods(ddl: Ddl, resumable: boolean): ViewSpec {
+  // (Qualified by the table, u.: an alias shadows the column of its name in ClickHouse.)
+  const endedAt = resumable ? latestEnd('u.') : 'max(ended_at)';
+  return {
+    name: 'unmet_periods',
+    columns: `        spike_id String COMMENT 'the query or term spike',
+        dimension LowCardinality(String) COMMENT 'query or term',
+        key String COMMENT 'what shoppers search for',
+        started_at DateTime64(3, 'UTC') COMMENT 'window end at which it opened',
+        ended_at Nullable(DateTime64(3, 'UTC')) COMMENT 'window end at which it ended; NULL while open',
+        last_update DateTime64(3, 'UTC') COMMENT 'window end of its latest update',
+        status LowCardinality(String) COMMENT 'latest status',
+        peak_volume UInt64 COMMENT 'most searches in one window',
+        peak_trend_score Float64 COMMENT 'highest ranking weight',
+        missing Array(String) COMMENT 'what the catalog lacks, at its latest update',
+        nearest Array(String) COMMENT 'the closest catalog items, at its latest update',
+        co_searched Array(String) COMMENT 'attributes searched with it, at its latest update'`,
+    select: `SELECT spike_id, any(dimension) AS dimension, any(key) AS key, min(started_at) AS started_at, ${endedAt} AS ended_at,
+          max(updated_at) AS last_update, argMax(status, updated_at) AS status, max(volume) AS peak_volume,
+          max(trend_score) AS peak_trend_score, argMax(missing, updated_at) AS missing, argMax(nearest, updated_at) AS nearest,
+          argMax(co_searched, updated_at) AS co_searched
+        FROM ${ddl.table('unmet_demand')}${resumable ? ' AS u' : ''}
+        GROUP BY spike_id`,
+    comment: 'one row per unmet-demand spike, summarising its updates in unmet_demand',
+  };
+}
+
+/** A spike's latest end, NULL while its latest update is not an end (a spike taken back is open again); `t`: a table qualifier. */
+const latestEnd = (t: string) => `if(argMax(${t}status, ${t}updated_at) = 'ended', max(${t}ended_at), NULL)`;
+
+/** The spike_periods view, one row per spike; with its direction from migration 7 on (and resumable spikes from 9). */
+function spikePeriods(ddl: Ddl, withDirection: boolean, resumable = false): ViewSpec {
+  const endedAt = resumable ? latestEnd('s.') : 'max(s.ended_at)';
   return {
     name: 'spike_periods',
     columns: `        spike_id String COMMENT 'dimension:key:started_at',
@@ -355,7 +380,7 @@ function spikePeriods(ddl: Ddl, withDirection: boolean): ViewSpec {
         updates UInt64 COMMENT 'rows in spikes for it'`,
     // Columns qualified by the table (s.): an alias shadows the column of its name in ClickHouse.
     select: `SELECT s.spike_id AS spike_id, s.dimension AS dimension, s.key AS key,${withDirection ? ' any(s.direction) AS direction,' : ''}
-          min(s.started_at) AS started_at, max(s.ended_at) AS ended_at,
+          min(s.started_at) AS started_at, ${endedAt} AS ended_at,
           max(s.updated_at) AS last_update, argMax(s.status, s.updated_at) AS status,
           ${withDirection ? "if(any(s.direction) = 'falling', min(s.peak_score), max(s.peak_score))" : 'max(s.peak_score)'} AS peak_score,
           ${withDirection ? "if(any(s.direction) = 'falling', min(s.peak_volume), max(s.peak_volume))" : 'max(s.peak_volume)'} AS peak_volume, count() AS updates

@@ -5,24 +5,21 @@
  * (a view's rows missing, another's counted twice), the next opening rolls
  * the journalled minutes up again from the raw table.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrendEvent } from '../../src/domain.js';
 import { openBatchInserts } from '../../src/store/batch-inserts.js';
-import { openClickHouse, type ClickHouse } from '../../src/store/client.js';
 import { eventRow } from '../../src/store/rows.js';
-import { migrate } from '../../src/store/schema.js';
 import { expectRollupsMatchRaw, rollupsAgainstRaw } from '../helpers/rollup-truth.js';
+import { openTempStore, type TempStore } from '../helpers/store.js';
 
 const T0 = Date.UTC(2025, 5, 10, 12);
 const sales = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i): TrendEvent => ({ kind: 'sale', id: `${prefix}-${i}`, ts: T0 + i * 1_000, sku: `SKU-${i % 5}`, qty: 1 + (i % 3), price: 10, region: 'eu' }));
 
 describe('batch inserts: each batch applied once to its table and every view', () => {
-  let dir: string;
-  let store: ClickHouse;
+  let store: TempStore;
   const rollups = () => rollupsAgainstRaw(async (query) => (await store.client.query({ query, format: 'JSONEachRow' })).json());
 
   /** Stores `rows` in events_sale and every view but the region rollup's, as an insert cut off half-way would. */
@@ -38,14 +35,11 @@ describe('batch inserts: each batch applied once to its table and every view', (
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'trendmon-batches-'));
-    store = await openClickHouse({ dataDir: dir });
-    await migrate(store.client, { database: 'trendmon' });
+    store = await openTempStore('batches');
   });
 
   afterAll(async () => {
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await store?.dispose();
   });
 
   it('completes a half-done insert when it is retried with its token, and applies a repeat of a whole one no more', async () => {
@@ -61,7 +55,7 @@ describe('batch inserts: each batch applied once to its table and every view', (
   });
 
   it('rolls up again, at the next opening, the minutes a stopped run was inserting, and drops a record written only in part', async () => {
-    const journal = join(dir, 'journal');
+    const journal = join(store.dir, 'journal');
     const rows = sales('crash', 30).map((e) => eventRow(e, T0));
     // The run recorded the batch's minutes and died inside the insert: the region view never ran,
     // and the sku view's block was stored twice (its deduplication record lost with the engine).

@@ -3,27 +3,20 @@
  * batch the raw tables hold already, by the same identity their
  * ReplacingMergeTree collapses on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrendEvent } from '../../src/domain.js';
-import { openClickHouse, type ClickHouse } from '../../src/store/client.js';
 import { eventRow, TABLE_OF_KIND } from '../../src/store/rows.js';
-import { migrate } from '../../src/store/schema.js';
 import { EVENT_IDENTITY, findStoredEvents } from '../../src/store/stored-events.js';
+import { openTempStore, type TempStore } from '../helpers/store.js';
 
 const T0 = Date.UTC(2025, 5, 10, 12);
 const view = (i: number, ts = T0 + i): TrendEvent => ({ kind: 'view', id: `v-${i}`, ts, sku: `SKU-${i % 50}` });
 
 describe('finding raw event rows already stored', () => {
-  let dir: string;
-  let store: ClickHouse;
+  let store: TempStore;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'trendmon-stored-'));
-    store = await openClickHouse({ dataDir: dir });
-    await migrate(store.client, { database: 'trendmon' });
+    store = await openTempStore('stored');
     const views = Array.from({ length: 2_500 }, (_, i) => eventRow(view(i), T0 + 1_000));
     await store.client.insert({ table: 'trendmon.events_view', values: views, format: 'JSONEachRow' });
     const search: TrendEvent = { kind: 'search', id: 's-1', ts: T0, query: 'Linen  Dress' };
@@ -31,8 +24,7 @@ describe('finding raw event rows already stored', () => {
   });
 
   afterAll(async () => {
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await store?.dispose();
   });
 
   it('identifies a row by the sorting key of its raw table', async () => {

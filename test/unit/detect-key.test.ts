@@ -81,6 +81,21 @@ describe('KeyModel', () => {
     expect(openings(steps)).toHaveLength(1);
   });
 
+  it('goes on with the same spike when it comes back the same way within the hour, and opens a new one later', () => {
+    // Two 40-minute surges 30 minutes apart (one spike), then another two hours later (a second).
+    const surge = (i: number) => (i >= DAY && i < DAY + 8) || (i >= DAY + 14 && i < DAY + 22) || (i >= DAY + 46 && i < DAY + 54);
+    const steps = run(DAY + 5 * HOUR, steady((i) => (surge(i) ? 600 : 200)));
+    expect(openings(steps)).toEqual([DAY, DAY + 46]);
+    const [first, second] = endings(steps).map(([i]) => i);
+    expect(first).toBeLessThan(DAY + 14);
+    const back = steps[DAY + 14]!;
+    expect(back).toMatchObject({ opened: false, direction: 'rising' });
+    expect(back.spike!.startedAt).toBe(steps[DAY]!.spike!.startedAt);
+    // Coming back no higher is no news: its alarm stays under the threshold.
+    expect(back.alarm).toBeLessThan(alarmThreshold(DEFAULT_KEY_OPTIONS));
+    expect(second).toBeGreaterThan(DAY + 22);
+  });
+
   it('ignores a single-window blip of moderate surprise', () => {
     const steps = run(2 * DAY, steady((i) => (i === DAY ? 290 : 200)));
     expect(steps[DAY]!.score).toBeGreaterThan(DEFAULT_KEY_OPTIONS.openScore);
@@ -138,6 +153,21 @@ describe('KeyModel', () => {
     expect(steps[outage + 11 * HOUR]!.expected).toBeGreaterThan(150);
     expect(steps.slice(outage + 2 * HOUR, outage + 12 * HOUR).every((s) => !s.learned)).toBe(true);
     expect(endings(steps)).toEqual([[expect.any(Number), 'faded']]);
+  });
+
+  it('adopts a fall held for days at the level it fell to, whatever the time of day it ends', () => {
+    // A daily cycle (x0.4 at night to x1.6 by day); from day 3 the key sells 45% of that.
+    const cycle = (i: number) => 1 + 0.6 * Math.sin((2 * Math.PI * i) / DAY);
+    const fall = 3 * DAY + 2 * HOUR;
+    const rate = (i: number) => 200 * cycle(i) * (i >= fall ? 0.45 : 1);
+    const steps = run(7 * DAY, steady(rate));
+    const [[adoptedAt, reason]] = endings(steps).filter(([i]) => i > fall) as [[number, string]];
+    expect(reason).toBe('new-normal');
+    // After the adoption expected follows the fallen cycle at every time of day.
+    for (let i = adoptedAt + 1; i < adoptedAt + DAY; i += HOUR) {
+      expect(steps[i]!.expected / rate(i), `window ${i}`).toBeGreaterThan(0.8);
+      expect(steps[i]!.expected / rate(i), `window ${i}`).toBeLessThan(1.25);
+    }
   });
 
   it('sees a sparse item\'s stock-out from its recent average, though no single window proves it', () => {

@@ -62,6 +62,17 @@ describe('detectSpikes', () => {
     });
   });
 
+  it('takes a spike back, under its id and once on the board, when it comes back the same way soon after it ended', () => {
+    const detector = new SpikeDetector(OPTIONS);
+    const volumes = [100, 100, 100, 100, 100, 100, 400, 420, 100, 100, 100, 410, 400, 100];
+    const steps = volumes.map((v, i) => detector.step(result((i + 1) * SLIDE, [key('sku', 'x', v)])));
+    const statuses = steps.map((d) => d.updates.map((s) => s.status).join());
+    expect(statuses.slice(6, 12)).toEqual(['rising', 'rising', 'ongoing', 'ended', '', 'ongoing']);
+    const back = steps[11]!;
+    expect(back.updates[0]!.spikeId).toBe(steps[6]!.updates[0]!.spikeId);
+    expect(back.ranking.map((s) => `${s.key} ${s.status}`)).toEqual(['x ongoing']);
+  });
+
   it('reports the spike the way the wall and the store read it', () => {
     const detector = new SpikeDetector(OPTIONS);
     let last: Detection | undefined;
