@@ -18,7 +18,9 @@
  *   per row (a shape that repeats itself, steps and all); and the same hour
  *   on earlier days (a noisy daily cycle). The two daily ones carry their
  *   own recent deviation, so a level that moves keeps its shape. Ties go to
- *   the finer one: a sharp shape cannot wait to be proven.
+ *   the finer one: a sharp shape cannot wait to be proven. At a time of day
+ *   where the chosen one has lately missed by far more than another (a
+ *   routine nightly dip on a series the level predicts best), the other.
  * - **Spread.** A robust scale, per predictor: the decayed median absolute
  *   residual over 0.6745 (the normal sd per median absolute deviation),
  *   which heavy tails do not inflate. A series that repeats itself exactly would claim a
@@ -56,7 +58,9 @@ const MAX_SURPRISE = 1_000;
 const DENSITY_CAP = 4;
 /** Log likelihood (decayed) by which another scale must beat the one in use before it takes over. */
 const SWITCH_MARGIN = 3;
-/** Memory of the one-slot-per-row daily shape: a few days, so it follows a shape that changes. */
+/** Spreads by which another predictor must have missed less at a time of day lately to speak there. */
+const LOCAL_MARGIN = 3;
+/** Memory of the one-slot-per-row daily shape (and of each predictor's misses per time of day): a few days, so it follows a shape that changes. */
 const FINE_HALF_LIFE_MS = 2 * DAY_MS;
 
 /** What a value baseline expects of one window, on its model scale. */
@@ -176,6 +180,9 @@ class ScaledBaseline {
   readonly #variation = new DecayedLevel(VARIATION_HALF_LIFE_MS);
   /** What each time of day missed by, today and yesterday. */
   readonly #residuals: DailyResiduals;
+  /** Per predictor, what it has missed by at each time of day over the last few days. */
+  readonly #localErrors = new Map<Predictor, SlotMeans>();
+  readonly #residualBinMs: number;
   #spanMs = 0;
 
   /** Starts from the first values: the level and spread are taken from them, then they are learned in order. */
@@ -186,7 +193,8 @@ class ScaledBaseline {
     this.#hour = new Daily(options.seasonBinMs, options.levelHalfLifeMs);
     const fine = options.fineSeasonBinMs;
     if (fine && fine < options.seasonBinMs) this.#slot = new Daily(fine, options.levelHalfLifeMs);
-    this.#residuals = new DailyResiduals(fine ?? options.seasonBinMs);
+    this.#residualBinMs = fine ?? options.seasonBinMs;
+    this.#residuals = new DailyResiduals(this.#residualBinMs);
     const { median, mad } = medianAndMad(first.map((f) => scale.to(f.x)));
     this.#level.set(median);
     this.#weekLevel.set(median);
@@ -208,13 +216,7 @@ class ScaledBaseline {
 
   predict(at: number): ValuePrediction {
     const { center, by } = this.#best(at);
-    const floor = Math.max(
-      LEVEL_FLOOR * (this.scale.log ? 1 : Math.abs(center)),
-      VARIATION_FLOOR * this.#variation.value,
-      1e-12 * (1 + Math.abs(center)),
-    );
-    const mad = this.#spreads.get(by)?.value ?? 0;
-    return { mean: this.scale.from(center), center, spread: Math.max(mad / MAD_PER_SD, floor), by };
+    return { mean: this.scale.from(center), center, spread: this.#spread(by, center), by };
   }
 
   meanFor(level: number, at: number): number {
@@ -258,20 +260,51 @@ class ScaledBaseline {
     return this.#slot ? [this.#slot, this.#hour] : [this.#hour];
   }
 
-  /** The prediction of the predictor that has erred least lately (ties to the finer). */
-  #best(at: number): { center: number; by: Predictor } {
-    let best: { center: number; by: Predictor } = { center: this.level, by: 'level' };
-    let bestError = this.#errors.get('level') ?? Infinity;
+  /** Robust sd of y around a predictor's `center`, never under the floors. */
+  #spread(by: Predictor, center: number): number {
+    const floor = Math.max(
+      LEVEL_FLOOR * (this.scale.log ? 1 : Math.abs(center)),
+      VARIATION_FLOOR * this.#variation.value,
+      1e-12 * (1 + Math.abs(center)),
+    );
+    return Math.max((this.#spreads.get(by)?.value ?? 0) / MAD_PER_SD, floor);
+  }
+
+  /** Each predictor's prediction of `at` (those that can predict it). */
+  #centers(at: number): { center: number; by: Predictor }[] {
+    const centers: { center: number; by: Predictor }[] = [{ center: this.level, by: 'level' }];
     for (const [by, daily] of [['hour', this.#hour], ['slot', this.#slot]] as const) {
       const center = daily?.predict(at);
-      const error = this.#errors.get(by);
-      if (center === undefined || error === undefined || !this.seasoned) continue;
-      if (error <= bestError) {
-        best = { center, by };
-        bestError = error;
+      if (center !== undefined) centers.push({ center, by });
+    }
+    return centers;
+  }
+
+  /**
+   * The prediction of the predictor that has erred least lately (ties to the
+   * finer); but where it has lately missed at this time of day by
+   * LOCAL_MARGIN spreads more than another has, the other: a routine step
+   * that only the daily shape knows (a dip every day at 23:00 on a series
+   * the level predicts best) is not a spike every day.
+   */
+  #best(at: number): { center: number; by: Predictor } {
+    const centers = this.seasoned ? this.#centers(at).filter(({ by }) => this.#errors.has(by)) : [{ center: this.level, by: 'level' as const }];
+    let best = centers[0]!;
+    for (const c of centers) if (this.#errors.get(c.by)! <= this.#errors.get(best.by)!) best = c;
+    const mine = this.#localErrors.get(best.by)?.valueAt(at);
+    if (mine === undefined) return best;
+    const spread = this.#spread(best.by, best.center);
+    let local = best;
+    let gain = 0;
+    for (const c of centers) {
+      const theirs = this.#localErrors.get(c.by)?.valueAt(at);
+      // (By the wider of the two spreads: a sharp predictor's small misses are no reason to take a vague one.)
+      if (theirs !== undefined && mine - theirs > Math.max(gain, LOCAL_MARGIN * Math.max(spread, this.#spread(c.by, c.center)))) {
+        local = c;
+        gain = mine - theirs;
       }
     }
-    return best;
+    return local;
   }
 
   #inSpreads(residual: number, p: ValuePrediction): number {
@@ -292,8 +325,14 @@ class ScaledBaseline {
     // Inside an excursion every predictor errs alike: their records hold, and their spreads move only a
     // little (enough that a spread once too small is not kept small by the very alarms it causes).
     const current = this.#spreads.get(p.by);
+    const keepLocal = 1 - decayWeight(dtMs, FINE_HALF_LIFE_MS);
     const judge = (by: Predictor, center: number | undefined) => {
       if (center === undefined) return;
+      // What it missed by at this time of day: inside an excursion too where the miss is routine (it
+      // recurs from yesterday), which is where a routine step that one predictor knows shows.
+      let local = this.#localErrors.get(by);
+      if (!local) this.#localErrors.set(by, (local = new SlotMeans(this.#residualBinMs)));
+      if (routine) local.learn(at, Math.abs(y - center), keepLocal);
       let spread = this.#spreads.get(by);
       if (!spread) this.#spreads.set(by, (spread = MedianAbsolute.from(current)));
       spread.learn(y - center, excursion ? step / 4 : step);

@@ -259,6 +259,19 @@ describe('KeyModel on plain values', () => {
     expect(openings(steps).filter((i) => i >= 2 * DAY)).toEqual([]);
   });
 
+  it('learns a routine dip that only the daily shape predicts: a flat series dipping at the same time every day alarms on its first days only', () => {
+    // Flat at 1,000 (1% noise) but 8% lower for half an hour from 23:00 each day: the level predicts best overall.
+    const rng = new Rng(4);
+    const value = (i: number) => {
+      const minute = ((i % DAY) / HOUR) * 60;
+      return 1000 * (minute >= 23 * 60 && minute < 23 * 60 + 30 ? 0.92 : 1) * (1 + 0.01 * rng.normal());
+    };
+    const steps = runValues(7 * DAY, value);
+    const dips = openings(steps).map((i) => Math.floor(i / DAY));
+    expect(dips.length).toBeLessThanOrEqual(2);
+    expect(dips.every((day) => day <= 2)).toBe(true);
+  });
+
   it('opens on one window alone only far out while its record of surprises is young', () => {
     const rng = new Rng(9);
     const noise = Array.from({ length: 4 * DAY }, () => rng.normal());
