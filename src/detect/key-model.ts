@@ -462,6 +462,11 @@ export class KeyModel {
     this.#runGreatest = greatest;
   }
 
+  /** The previous window's surprise (0 before there is one). */
+  #previousScore(): number {
+    return this.#scored > 0 ? this.#lastScores[(this.#scored - 1) % this.#lastScores.length]! : 0;
+  }
+
   /** Calibrated evidence each way: this window alone, the last `confirmWindows` together, and (counts) the recent shortfall. */
   #evidence(score: number, shortfall: number) {
     const run = this.#scored >= this.#lastScores.length;
@@ -589,8 +594,16 @@ export class KeyModel {
     const shift = this.#preShift;
     if (shift && w.end - shift.at >= o.depressionAdoptMs) this.#preShift = undefined;
     const back = shift?.direction === 'rising' ? -1 : 1;
-    // (The fast level lags the adoption itself: the window must be back too.)
-    if (this.#preShift && shift && this.#open === undefined && this.#clearlyBeyond(this.#fast, p, back) && this.#clearlyBeyond(effective, p, back)) {
+    // Counts: the fast level and the window (the fast level lags the adoption itself). Values: this
+    // window and the one before, each against its own prediction: one outlier of a heavy-tailed series
+    // moves the fast level too, and under a daily shape a lagging fast level says little.
+    const goingBack =
+      this.#preShift !== undefined &&
+      this.#open === undefined &&
+      (this.#counts
+        ? this.#clearlyBeyond(this.#fast, p, back) && this.#clearlyBeyond(effective, p, back)
+        : back * surprise >= o.closeScore && back * this.#previousScore() >= o.closeScore);
+    if (goingBack && shift) {
       // The long change is ending: follow the key back (the fast level lags, the window does not),
       // but no further than where it was before.
       const now = back < 0 ? Math.min(this.#fast, effective) : Math.max(this.#fast, effective);

@@ -272,6 +272,17 @@ describe('KeyModel on plain values', () => {
     expect(dips.every((day) => day <= 2)).toBe(true);
   });
 
+  it('does not take one outlier for the way back after a new normal', () => {
+    // 100 (1% noise) until day 2, then 130 for good; 3 h later one reading of 100 (a glitch).
+    const rng = new Rng(5);
+    const shift = 2 * DAY;
+    const glitch = shift + 3 * HOUR;
+    const steps = runValues(3 * DAY, (i) => (i === glitch ? 100 : (i >= shift ? 130 : 100) * (1 + 0.01 * rng.normal())));
+    expect(endings(steps).map(([, reason]) => reason)).toEqual(['new-normal']);
+    expect(openings(steps)).toEqual([shift]);
+    expect(steps[glitch + 1]!.expected).toBeGreaterThan(125);
+  });
+
   it('opens on one window alone only far out while its record of surprises is young', () => {
     const rng = new Rng(9);
     const noise = Array.from({ length: 4 * DAY }, () => rng.normal());
