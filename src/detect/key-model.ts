@@ -29,8 +29,14 @@ export interface KeyModelOptions extends BaselineOptions {
   readonly confirmWindows: number;
   /** ...or at once on one window at or above this surprise. */
   readonly extremeScore: number;
-  /** Counts: fewer (effective) events than this in a window is never a rising trend, nor is losing fewer a fall. */
+  /** Counts: fewer (effective) events than this in a window is never a rising trend, nor is losing fewer a fall... */
   readonly minVolume: number;
+  /**
+   * ...except on a key with a day of history that expects little: there a rise needs `sparseVolumeRatio`
+   * times what it expects, never fewer than `minVolumeFloor` events (a sparse item's burst of 6 from 0.2).
+   */
+  readonly sparseVolumeRatio: number;
+  readonly minVolumeFloor: number;
   /** Counts: a rise must be at least this fraction above expected (0.5 = +50%)... */
   readonly minLift: number;
   /** ...and a fall at least this fraction below it (0.5 = half gone). */
@@ -162,6 +168,8 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   confirmWindows: 2,
   extremeScore: 8,
   minVolume: 10,
+  sparseVolumeRatio: 20,
+  minVolumeFloor: 5,
   minLift: 0.5,
   minDrop: 0.5,
   closeScore: 2,
@@ -499,7 +507,10 @@ export class KeyModel {
 
   #risingGates(effective: number, p: Prediction): boolean {
     if (!this.#counts) return true;
-    return effective >= this.#o.minVolume && effective >= (1 + this.#o.minLift) * p.mean;
+    const o = this.#o;
+    // A key known to be sparse (a day of history) needs fewer: `sparseVolumeRatio` times what it expects, at least `minVolumeFloor`.
+    const least = this.baseline.seasoned ? Math.min(o.minVolume, Math.max(o.minVolumeFloor, o.sparseVolumeRatio * p.mean)) : o.minVolume;
+    return effective >= least && effective >= (1 + o.minLift) * p.mean;
   }
 
   #fallingGates(effective: number, p: Prediction): boolean {

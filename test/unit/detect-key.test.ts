@@ -102,6 +102,13 @@ describe('KeyModel', () => {
     expect(openings(steps)).toEqual([]);
   });
 
+  it('holds a sparse key it knows to a volume relative to what it expects, and a key it does not know to minVolume', () => {
+    // 0.1 events a window; a burst of 7 then 6 (under minVolume, 10) is 60 times that.
+    const burst = (at: number) => (i: number, rng: Rng) => ({ events: i === at ? 7 : i === at + 1 ? 6 : poisson(rng, 0.1) });
+    expect(openings(run(2 * DAY, burst(DAY + 6 * HOUR)))).toEqual([DAY + 6 * HOUR + 1]);
+    expect(openings(run(DAY, burst(8 * HOUR)))).toEqual([]);
+  });
+
   it('does not call three searches instead of one a trend', () => {
     const steps = run(2 * DAY, steady((i) => (i >= DAY && i < DAY + 12 ? 6 : 1)));
     expect(steps[DAY + 2]!.score).toBeGreaterThan(DEFAULT_KEY_OPTIONS.openScore * 0.5);
