@@ -15,7 +15,8 @@
  * - **Expected.** Three predictors compete, and each window is predicted by
  *   the one that has erred least lately: the level alone (a decayed mean:
  *   a series with no daily rhythm); the same time on earlier days, one slot
- *   per row (a shape that repeats itself, steps and all); and the same hour
+ *   per row (a shape that repeats itself, steps and all; a slot's first
+ *   value is the median of three rows, so a wild one is not repeated); and the same hour
  *   on earlier days (a noisy daily cycle). The two daily ones carry their
  *   own recent deviation, so a level that moves keeps its shape. Ties go to
  *   the finer one: a sharp shape cannot wait to be proven. At a time of day
@@ -184,6 +185,9 @@ class ScaledBaseline {
   readonly #localErrors = new Map<Predictor, SlotMeans>();
   readonly #residualBinMs: number;
   #spanMs = 0;
+  /** The last row's y, and the row whose first fine slot waits for the next one (#learnFirstRow). */
+  #lastY?: number;
+  #firstRow?: { at: number; keep: number; y: number; before: number | undefined };
 
   /** Starts from the first values: the level and spread are taken from them, then they are learned in order. */
   constructor(options: BaselineOptions, scale: Scale, first: readonly { at: number; dtMs: number; x: number }[]) {
@@ -350,7 +354,9 @@ class ScaledBaseline {
     for (const [daily, halfLifeMs] of [[this.#slot, FINE_HALF_LIFE_MS], [this.#hour, o.seasonHalfLifeMs]] as const) {
       if (!daily) continue;
       const slot = daily.slots.valueAt(at);
-      if (routine) daily.slots.learn(at, y - (slot === undefined ? 0 : daily.deviation.value), 1 - decayWeight(dtMs, halfLifeMs));
+      const keepSlot = 1 - decayWeight(dtMs, halfLifeMs);
+      if (daily === this.#slot) this.#learnFirstRow(y, slot === undefined && routine ? { at, keep: keepSlot } : undefined);
+      if (routine && !(daily === this.#slot && slot === undefined)) daily.slots.learn(at, y - (slot === undefined ? 0 : daily.deviation.value), keepSlot);
       if (!excursion && slot !== undefined) daily.deviation.learn(learned(slot + daily.deviation.value) - slot, 1, dtMs);
     }
     if (excursion) return;
@@ -358,7 +364,23 @@ class ScaledBaseline {
     this.#weekLevel.learn(y, 1, dtMs);
     this.#variation.learn(Math.abs(y - this.#weekLevel.value), 1, dtMs);
   }
+
+  /**
+   * The fine slots' first values: each is the median of its row and the
+   * rows either side, learned a row late. A slot seen once predicts the
+   * next day alone, so one wild row would come back as a routine miss the
+   * next day; a median drops a lone row and keeps a step's edge.
+   */
+  #learnFirstRow(y: number, first: { at: number; keep: number } | undefined): void {
+    const pending = this.#firstRow;
+    if (pending) this.#slot!.slots.learn(pending.at, median3(pending.before ?? pending.y, pending.y, y), pending.keep);
+    this.#firstRow = first && { ...first, y, before: this.#lastY };
+    this.#lastY = y;
+  }
 }
+
+/** The median of three numbers. */
+const median3 = (a: number, b: number, c: number): number => Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 
 /**
  * A plain series' baseline: its first values choose the scales it may be on

@@ -279,6 +279,17 @@ describe('KeyModel on plain values', () => {
     expect(dips.every((day) => day <= 2)).toBe(true);
   });
 
+  it('does not learn one wild row of its first day as part of the daily shape', () => {
+    // Steps every day (100, then 300 from 08:00 to 20:00; 0.5% noise), which only the row-by-row shape
+    // predicts; on the first day one reading at 10:00 is a glitch of 30. The next day at 10:00 is no spike.
+    const rng = new Rng(6);
+    const glitch = 10 * HOUR;
+    const value = (i: number) => (i === glitch ? 30 : (i % DAY >= 8 * HOUR && i % DAY < 20 * HOUR ? 300 : 100) * (1 + 0.005 * rng.normal()));
+    const steps = runValues(3 * DAY, value);
+    expect(steps[DAY + glitch]!.expected).toBeGreaterThan(250);
+    expect(openings(steps)).toEqual([]);
+  });
+
   it('does not take one outlier for the way back after a new normal', () => {
     // 100 (1% noise) until day 2, then 130 for good; 3 h later one reading of 100 (a glitch).
     const rng = new Rng(5);
