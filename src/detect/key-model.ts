@@ -253,6 +253,12 @@ export class KeyModel {
   #recent = 0;
   #recentExpected = 0;
   #recentSpanMs = 0;
+  /**
+   * Counts: decayed sum (and weight) of the recent average's squared relative miss beyond its
+   * Poisson part: how much of the over-dispersion persists from window to window, learned.
+   */
+  #persistenceSum = 0;
+  #persistenceWeight = 0;
   /** Window length (for overlapping windows, longer than the step between them). */
   #windowMs = 1;
   /** The last `confirmWindows` surprises (a ring), and how many have been seen. */
@@ -534,7 +540,33 @@ export class KeyModel {
     this.#recent += weight * (volume - this.#recent);
     this.#recentExpected += weight * (p.mean - this.#recentExpected);
     const windows = this.#recentWindows();
-    return -countSurprise(windows * this.#recent, windows * this.#recentExpected, p.phi / Math.sqrt(windows));
+    return -countSurprise(windows * this.#recent, windows * this.#recentExpected, this.#persistence(windows, p.phi));
+  }
+
+  /**
+   * The over-dispersion of the recent average's sum (as phi): the key's
+   * own, learned from how far that average usually misses, with the prior
+   * that phi / sqrt(windows) of a window's over-dispersion persists across
+   * them (worth `phiPriorWindows`). Independent noise averages out over a
+   * stock-out's first hour; a level that wanders does not, and a key shows
+   * which it has.
+   */
+  #persistence(windows: number, phi: number): number {
+    const prior = phi / Math.sqrt(windows);
+    const priorWindows = this.#o.phiPriorWindows;
+    const learned = (priorWindows * prior + this.#persistenceSum) / (priorWindows + this.#persistenceWeight);
+    return Math.max(this.#o.phiMin / windows, learned);
+  }
+
+  /** Learns how far the recent average missed beyond its Poisson part, once it spans its whole memory. */
+  #learnPersistence(w: WindowInput): void {
+    const windows = this.#recentWindows();
+    const expected = windows * this.#recentExpected;
+    if (this.#recentSpanMs < (2 * this.#o.fallHalfLifeMs) / Math.LN2 || !(expected > 0)) return;
+    const keep = 1 - decayWeight(w.dtMs, this.#o.dispersionHalfLifeMs);
+    const miss = (this.#recent - this.#recentExpected) / this.#recentExpected;
+    this.#persistenceSum = keep * this.#persistenceSum + this.#share(w) * (miss * miss - 1 / expected);
+    this.#persistenceWeight = keep * this.#persistenceWeight + this.#share(w);
   }
 
   /** Independent windows the recent average stands for (overlapping windows count as one per window length). */
@@ -578,6 +610,7 @@ export class KeyModel {
       this.#down.run.learn(-this.#runGreatest, keep, share);
     }
     this.#shortfall?.learn(shortfall, keep, share);
+    if (this.#counts) this.#learnPersistence(w);
   }
 
   /**

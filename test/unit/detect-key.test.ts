@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { poisson } from '../../src/cli/eval/sampling.js';
+import { gamma, poisson } from '../../src/cli/eval/sampling.js';
 import { alarmThreshold, DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../../src/detect/key-model.js';
 import { seriesOptions } from '../../src/detect/series.js';
 import { Rng } from '../../src/sim/random.js';
@@ -186,6 +186,26 @@ describe('KeyModel', () => {
     expect(falls[0]! - outage).toBeGreaterThan(1);
     expect(falls[0]! - outage).toBeLessThan(2 * HOUR);
     expect(openings(steps).filter((i) => steps[i]!.direction === 'rising')).toEqual([]);
+  });
+
+  it('learns how far its over-dispersion persists: a busy key whose windows vary independently shows a fall to 45% within minutes', () => {
+    // ~2,000 events a window, each window's rate drawn afresh (phi 0.04: 20% sd), down to 45% for good on day 2.
+    const fall = 2 * DAY;
+    const rate = (i: number, rng: Rng) => (i >= fall ? 900 : 2000) * 0.04 * gamma(rng, 1 / 0.04);
+    const steps = run(3 * DAY, (i, rng) => ({ events: poisson(rng, rate(i, rng)) }));
+    expect(openings(steps)).toHaveLength(1);
+    expect(steps[openings(steps)[0]!]!.direction).toBe('falling');
+    expect(openings(steps)[0]! - fall).toBeLessThanOrEqual(6);
+  });
+
+  it('learns that a wandering level persists: routine hours-long swings of a busy key are no fall', () => {
+    // The log-rate wanders (AR(1), about 20% sd, hours to swing): an hour at 70% of the day's level is routine here.
+    let wander = 0;
+    const steps = run(4 * DAY, (_, rng) => {
+      wander = 0.995 * wander + 0.02 * rng.normal();
+      return { events: poisson(rng, 2000 * Math.exp(wander)) };
+    });
+    expect(openings(steps).filter((i) => i >= DAY)).toEqual([]);
   });
 
   it('sees a new key that appears with a burst after the detector has run a while (a breakout)', () => {
