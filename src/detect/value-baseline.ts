@@ -12,8 +12,10 @@
  *   predictions have made the series likelier lately (a decayed log
  *   likelihood in x's own units) speaks, so a percentage with additive
  *   noise that falls towards zero is not read as a fall of its log.
- * - **Expected.** Three predictors compete, and each window is predicted by
- *   the one that has erred least lately: the level alone (a decayed mean:
+ * - **Expected.** Four predictors compete, and each window is predicted by
+ *   the one that has erred least lately: the last value learned (a reading
+ *   that wanders, which any mean lags; it must have erred less than half as
+ *   much as the best other); the level alone (a decayed mean:
  *   a series with no daily rhythm); the same time on earlier days, one slot
  *   per row (a shape that repeats itself, steps and all; a slot's first
  *   value is the median of three rows, so a wild one is not repeated); and the same hour
@@ -59,6 +61,8 @@ const MAX_SURPRISE = 1_000;
 const DENSITY_CAP = 4;
 /** Log likelihood (decayed) by which another scale must beat the one in use before it takes over. */
 const SWITCH_MARGIN = 3;
+/** The last value speaks only where it has erred less than 1 / LAST_MARGIN as much as the best other predictor. */
+const LAST_MARGIN = 2;
 /** Spreads by which another predictor must have missed less at a time of day lately to speak there. */
 const LOCAL_MARGIN = 3;
 /** Memory of the one-slot-per-row daily shape (and of each predictor's misses per time of day): a few days, so it follows a shape that changes. */
@@ -74,7 +78,7 @@ export interface ValuePrediction extends Prediction {
   readonly by: Predictor;
 }
 
-type Predictor = 'level' | 'slot' | 'hour';
+type Predictor = 'last' | 'level' | 'slot' | 'hour';
 
 interface Scale {
   readonly log: boolean;
@@ -185,6 +189,8 @@ class ScaledBaseline {
   readonly #localErrors = new Map<Predictor, SlotMeans>();
   readonly #residualBinMs: number;
   #spanMs = 0;
+  /** The last value learned (outside excursions): what a reading that wanders is predicted by. */
+  #last?: number;
   /** The last row's y, and the row whose first fine slot waits for the next one (#learnFirstRow). */
   #lastY?: number;
   #firstRow?: { at: number; keep: number; y: number; before: number | undefined };
@@ -254,6 +260,7 @@ class ScaledBaseline {
   adopt(at: number, observed: number): void {
     const y = this.scale.to(observed);
     this.#level.set(y);
+    this.#last = y;
     for (const daily of this.#dailies()) {
       const slot = daily.slots.valueAt(at);
       if (slot !== undefined) daily.deviation.set(y - slot);
@@ -276,7 +283,9 @@ class ScaledBaseline {
 
   /** Each predictor's prediction of `at` (those that can predict it). */
   #centers(at: number): { center: number; by: Predictor }[] {
-    const centers: { center: number; by: Predictor }[] = [{ center: this.level, by: 'level' }];
+    const centers: { center: number; by: Predictor }[] = [];
+    if (this.#last !== undefined) centers.push({ center: this.#last, by: 'last' });
+    centers.push({ center: this.level, by: 'level' });
     for (const [by, daily] of [['hour', this.#hour], ['slot', this.#slot]] as const) {
       const center = daily?.predict(at);
       if (center !== undefined) centers.push({ center, by });
@@ -294,7 +303,9 @@ class ScaledBaseline {
   #best(at: number): { center: number; by: Predictor } {
     const centers = this.seasoned ? this.#centers(at).filter(({ by }) => this.#errors.has(by)) : [{ center: this.level, by: 'level' as const }];
     let best = centers[0]!;
-    for (const c of centers) if (this.#errors.get(c.by)! <= this.#errors.get(best.by)!) best = c;
+    // (The last value by a margin: a shape's routine steps are where it errs, and they are rare.)
+    const weighed = (by: Predictor) => this.#errors.get(by)! * (by === 'last' ? LAST_MARGIN : 1);
+    for (const c of centers) if (weighed(c.by) <= weighed(best.by)) best = c;
     const mine = this.#localErrors.get(best.by)?.valueAt(at);
     if (mine === undefined) return best;
     const spread = this.#spread(best.by, best.center);
@@ -344,6 +355,7 @@ class ScaledBaseline {
       const error = this.#errors.get(by) ?? bestError;
       this.#errors.set(by, keep * error + Math.abs(y - center));
     };
+    if (this.#last !== undefined) judge('last', this.#last);
     judge('level', this.level);
     judge('hour', this.#hour.predict(at));
     judge('slot', this.#slot?.predict(at));
@@ -360,6 +372,7 @@ class ScaledBaseline {
       if (!excursion && slot !== undefined) daily.deviation.learn(learned(slot + daily.deviation.value) - slot, 1, dtMs);
     }
     if (excursion) return;
+    this.#last = y;
     this.#level.learn(learned(this.level), 1, dtMs);
     this.#weekLevel.learn(y, 1, dtMs);
     this.#variation.learn(Math.abs(y - this.#weekLevel.value), 1, dtMs);

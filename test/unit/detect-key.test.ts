@@ -310,6 +310,20 @@ describe('KeyModel on plain values', () => {
     expect(openings(steps)).toEqual([]);
   });
 
+  it('predicts a reading that wanders by its last value, so a jump stands out of the wander', () => {
+    // A reading wandering around 50 (AR(1): steps of 1, about 10 sd over hours) with no daily rhythm; on
+    // day 5 it jumps by 15 for good: 15 steps' worth, though well within how far it wanders.
+    const rng = new Rng(8);
+    const jump = 5 * DAY;
+    let wander = 0;
+    const readings = Array.from({ length: 6 * DAY }, (_, i) => 50 + (wander = 0.995 * wander + rng.normal()) + (i >= jump ? 15 : 0));
+    const steps = runValues(readings.length, (i) => readings[i]!);
+    expect(Math.abs(steps[jump - 1]!.expected - readings[jump - 2]!)).toBeLessThan(1e-9);
+    const opened = openings(steps).filter((i) => i >= jump);
+    expect(opened[0]).toBeLessThanOrEqual(jump + 1);
+    expect(steps[opened[0]!]!.direction).toBe('rising');
+  });
+
   it('does not take one outlier for the way back after a new normal', () => {
     // 100 (1% noise) until day 2, then 130 for good; 3 h later one reading of 100 (a glitch).
     const rng = new Rng(5);
