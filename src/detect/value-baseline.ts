@@ -28,8 +28,10 @@
  *   residual over 0.6745 (the normal sd per median absolute deviation),
  *   which heavy tails do not inflate. A series that repeats itself exactly would claim a
  *   spread of zero and call every routine wobble a catastrophe, so the
- *   spread never falls below 1% of the level (on the log scale: 1% of the
- *   value) nor below 5% of how much the series varies over a week.
+ *   spread never falls below 5% of how much the series varies over a week,
+ *   nor below 1% of the value on the log scale, a thousandth of it on the
+ *   plain scale (where the units' zero means nothing: a temperature, a
+ *   signed level).
  *
  * The surprise is the residual in spreads; the key model calibrates it
  * against the key's own history (tail.ts), so heavy tails are not alarms.
@@ -50,9 +52,15 @@ const LOG_OFFSET = 0.1;
 const LOG_CLEARANCE = 3;
 /** Normal median absolute deviation per sd. */
 const MAD_PER_SD = 0.6745;
-/** Floors of the spread: relative to the level... */
-const LEVEL_FLOOR = 0.01;
-/** ...and to the series' own variation over a week. */
+/**
+ * Floors of the spread: on the log scale, 1% of the value; on the plain
+ * scale, where the units' zero means nothing (a temperature, a signed
+ * level), only a thousandth of the level: readings rarely carry more
+ * significant digits...
+ */
+const LOG_FLOOR = 0.01;
+const PLAIN_FLOOR = 0.001;
+/** ...and on either, a share of the series' own variation over a week. */
 const VARIATION_FLOOR = 0.05;
 const VARIATION_HALF_LIFE_MS = 7 * DAY_MS;
 /** A surprise is never reported beyond this many spreads (a change of a series that never moved). */
@@ -274,7 +282,7 @@ class ScaledBaseline {
   /** Robust sd of y around a predictor's `center`, never under the floors. */
   #spread(by: Predictor, center: number): number {
     const floor = Math.max(
-      LEVEL_FLOOR * (this.scale.log ? 1 : Math.abs(center)),
+      this.scale.log ? LOG_FLOOR : PLAIN_FLOOR * Math.abs(center),
       VARIATION_FLOOR * this.#variation.value,
       1e-12 * (1 + Math.abs(center)),
     );

@@ -164,8 +164,18 @@ describe('ValueBaseline', () => {
     learnAll(b, () => 50, 0, 600);
     const p = b.predict(at(600));
     expect(Number.isFinite(b.surprise(50.2, p))).toBe(true);
-    expect(b.surprise(50.2, p)).toBeLessThan(1); // 0.4% of the level
+    expect(b.surprise(50.2, p)).toBeLessThan(DEFAULT_KEY_OPTIONS.openScore); // 0.4% of the level
     expect(b.surprise(60, p)).toBeGreaterThan(10); // 20%
+  });
+
+  it('holds a reading far from its units\' zero to its own noise, not to a share of its level', () => {
+    // A signed level at 90 with 0.1 of noise: a jump of 2 is 20 sd, though only 2% of the level.
+    const rng = new Rng(3);
+    const b = new ValueBaseline(options);
+    learnAll(b, () => 90 + 0.1 * rng.normal(), 0, 600);
+    const p = b.predict(at(600));
+    expect(b.surprise(p.mean + 2, p)).toBeGreaterThan(10);
+    expect(Math.abs(b.surprise(p.mean + 0.1, p))).toBeLessThan(2);
   });
 
   it('reads a series on the scale that has predicted it better: additive noise plainly, multiplicative on a log scale', () => {
