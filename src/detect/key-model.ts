@@ -186,7 +186,7 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   actorsReliableBelow: 40,
   calibrationHalfLifeMs: 2 * 86_400_000,
   calibrationPriorWindows: 50,
-  youngRecordMs: 12 * 3_600_000,
+  youngRecordMs: 24 * 3_600_000,
   youngExtremeScore: 16,
 };
 

@@ -339,10 +339,13 @@ describe('KeyModel on plain values', () => {
     const rng = new Rng(9);
     const noise = Array.from({ length: 4 * DAY }, () => rng.normal());
     const value = (bursts: Record<number, number>) => (i: number) => 100 + (bursts[i] ?? noise[i]!);
-    // 12 sd: routine for a heavy-tailed series, which a record of a few hours cannot rule out; 30 sd is not.
+    // 12 sd: routine for a heavy-tailed series, which a record of less than a day cannot rule out; 30 sd is not.
     const young = DAY + 2 * HOUR;
     expect(openings(runValues(young + HOUR, value({ [young]: 12 })))).toEqual([]);
     expect(openings(runValues(young + HOUR, value({ [young]: 30 })))).toEqual([young]);
+    // Young until it has seen every hour of a day once.
+    const lateInItsFirstDay = DAY + 20 * HOUR;
+    expect(openings(runValues(lateInItsFirstDay + HOUR, value({ [lateInItsFirstDay]: 12 })))).toEqual([]);
     // Two days of light tails later, 12 sd stands alone.
     const later = 3 * DAY;
     expect(openings(runValues(later + HOUR, value({ [later]: 12 })))).toEqual([later]);
