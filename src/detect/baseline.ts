@@ -231,7 +231,7 @@ export class CountBaseline implements Baseline<CountPrediction> {
     const missed = Math.log((x + 0.5) / (p.mean + 0.5));
     const residuals = (this.#residuals ??= new DailyResiduals(o.fineSeasonBinMs ?? o.seasonBinMs));
     const routine = !excursion || residuals.recurs(at, missed);
-    residuals.record(at, missed);
+    residuals.record(at, missed, excursion);
     if (this.#profiles && settled && dtMs > 0 && routine) {
       // The profile needs the full depth of the cycle, so it is not winsorised around the
       // prediction; a window counts at most SEASON_BAND times above or below the current factor.

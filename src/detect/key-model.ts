@@ -17,6 +17,7 @@ import type { Direction, EndReason, SpikeStatus } from '../domain.js';
 import { ActorRatio } from './actors.js';
 import { CountBaseline, type Baseline, type BaselineOptions, type CountPrediction, type Prediction } from './baseline.js';
 import { countSurprise, decayWeight, normalEvidence } from './stats.js';
+import { DAY_MS } from './season.js';
 import { CalibratedTail } from './tail.js';
 import { ValueBaseline } from './value-baseline.js';
 
@@ -199,6 +200,11 @@ export const alarmThreshold = (o: Pick<KeyModelOptions, 'openScore' | 'confirmWi
 
 /** A recent shortfall (sd) at which the key is held, as a fall under way. */
 const SUSPECT_SHORTFALL = 3;
+/**
+ * A rise the recent average shows (3 sd, not yet proven) holds the baseline too, for at most this long:
+ * long enough for a slow builder to show, short enough that a modest new normal is learned within the day.
+ */
+const SURPLUS_HOLD_MS = 6 * 3_600_000;
 
 interface OpenSpike {
   direction: Direction;
@@ -244,6 +250,16 @@ export class KeyModel {
   readonly #down: Tails;
   /** Counts: the calibrated record of the recent average's shortfall (falls of sparse keys). */
   readonly #shortfall?: CalibratedTail;
+  /** Counts: the calibrated record of the recent average's surplus (slow builders). */
+  readonly #surplus?: CalibratedTail;
+  /** Counts: since when a surplus has held the baseline. */
+  #surplusSince?: number;
+  /**
+   * Counts: the highest baseline level of each of the last days, as long as a fall may last before it
+   * is the new normal (`depressionAdoptMs`): a key that comes back up to one recovers (a ring by day).
+   */
+  readonly #highs?: Float64Array;
+  #highDay = -Infinity;
   #seen: number;
   /** Fast EWMAs of the effective volume (the level a new normal adopts) and of expected. */
   #fast = 0;
@@ -299,6 +315,8 @@ export class KeyModel {
     this.#up = tails();
     this.#down = tails();
     if (counts) this.#shortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
+    if (counts) this.#surplus = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
+    if (counts) this.#highs = new Float64Array(Math.ceil(options.depressionAdoptMs / DAY_MS) + 1);
   }
 
   /** True while a spike or a candidate for one is open, or the key is depressed or recovering: it must not be forgotten. */
@@ -326,12 +344,13 @@ export class KeyModel {
     // (Before it knows the key's day, a baseline lags a daily cycle: no shortfall is read then.)
     const recent = this.#counts ? this.#recentShortfall(w, effective / coverage, p as CountPrediction) : 0;
     const shortfall = this.baseline.seasoned ? recent : 0;
+    const surplus = this.baseline.seasoned ? -recent : 0;
 
     const fall = this.#afterFall(w, p, effective, score);
     // Plain values may do anything in a day (their scale, their daily shape): no alarm before a day is known.
     const warm = coverage >= 1 && this.#seen > o.warmupWindows && (this.#counts || this.baseline.seasoned);
     this.#remember(score);
-    const evidence = this.#evidence(score, shortfall);
+    const evidence = this.#evidence(score, shortfall, surplus);
 
     let status: SpikeStatus | undefined;
     let opened = false;
@@ -345,7 +364,8 @@ export class KeyModel {
       // normal is the old change ending, not a new one.
       const judged = warm && fall !== 'adopted';
       const returning = this.#preShift?.direction;
-      const rising = judged && fall !== 'recovering' && returning !== 'falling' && this.#risingGates(effective, p) ? this.#opening(evidence.up) : 0;
+      const risingOk = judged && fall !== 'recovering' && returning !== 'falling';
+      const rising = risingOk ? Math.max(this.#risingGates(effective, p) ? this.#opening(evidence.up) : 0, this.#surplusOpening(evidence.surplus, effective, p)) : 0;
       const falling = judged && returning !== 'rising' && this.#fallingGates(effective, p) ? Math.max(this.#opening(evidence.down), this.#fallOpening(evidence.shortfall)) : 0;
       const direction: Direction | undefined = rising > 0 && rising >= falling ? 'rising' : falling > 0 ? 'falling' : undefined;
       // A spike that ended lately and comes back the same way goes on: one spike, one alarm, not a flapping pair.
@@ -418,6 +438,8 @@ export class KeyModel {
         endReason = 'faded';
         // A fall that ends is a recovery: no spike opens, and the baseline holds, until the key has settled.
         if (sign < 0) this.#recoveringUntil = w.end + o.recoveryMs;
+        // A rise that ends starts the recent average over: its windows are judged, and must not open a builder.
+        else this.#recentSpanMs = 0;
       } else if (lasting) {
         endReason = 'new-normal';
         this.#preShift = { level: this.baseline.level, at: w.end, direction: spike.direction };
@@ -438,13 +460,19 @@ export class KeyModel {
 
     // Inside an excursion (a candidate, an open spike, a fall, a just-adopted level) only the time of day is learned.
     // A shortfall building up (3 sd, not yet proven) is held too: learned, a slow fall would be absorbed
-    // by the baseline and by the record of surprises before it could be shown.
-    const suspect = shortfall >= SUSPECT_SHORTFALL;
+    // by the baseline and by the record of surprises before it could be shown. So is a surplus to a new
+    // high (a slow builder, which a 2-hour level would follow window by window), for a while.
+    const building = surplus >= SUSPECT_SHORTFALL && this.#open === undefined && this.#recent > this.#highRatio() * this.#recentExpected;
+    if (!building) this.#surplusSince = undefined;
+    else this.#surplusSince ??= w.end;
+    const holding = building && w.end - this.#surplusSince! < SURPLUS_HOLD_MS;
+    const suspect = shortfall >= SUSPECT_SHORTFALL || holding;
     const excursion = adopted || suspect || fall !== 'learn' || this.#open !== undefined || this.#candidateStart !== undefined;
     // The tails learn what routinely happens once the baseline knows the key's day: not spikes (their
     // last window included), falls, or a young baseline's own misses.
     if (warm && this.baseline.seasoned && !spike && !suspect && fall === 'learn') this.#learnTails(w, score, shortfall);
     this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion, this.#share(w));
+    if (this.#counts) this.#noteHigh(w.end);
     if (!excursion && this.#counts) this.#actors.learn(w, w.dtMs, o.dispersionHalfLifeMs);
     return {
       volume: w.events,
@@ -481,13 +509,14 @@ export class KeyModel {
     return this.#scored > 0 ? this.#lastScores[(this.#scored - 1) % this.#lastScores.length]! : 0;
   }
 
-  /** Calibrated evidence each way: this window alone, the last `confirmWindows` together, and (counts) the recent shortfall. */
-  #evidence(score: number, shortfall: number) {
+  /** Calibrated evidence each way: this window alone, the last `confirmWindows` together, and (counts) the recent shortfall and surplus. */
+  #evidence(score: number, shortfall: number, surplus: number) {
     const run = this.#scored >= this.#lastScores.length;
     return {
       up: { single: this.#up.single.evidence(score), run: run ? this.#up.run.evidence(this.#runLeast) : 0 },
       down: { single: this.#down.single.evidence(-score), run: run ? this.#down.run.evidence(-this.#runGreatest) : 0 },
       shortfall: this.#shortfall?.evidence(shortfall) ?? 0,
+      surplus: this.#surplus?.evidence(surplus) ?? 0,
     };
   }
 
@@ -504,6 +533,42 @@ export class KeyModel {
   /** Counts: a fall that the recent average shows (a sparse item out of stock): its evidence, if past the threshold. */
   #fallOpening(shortfall: number): number {
     return this.#counts && shortfall >= this.#threshold ? shortfall : 0;
+  }
+
+  /** Counts: a rise the recent average shows (a slow builder): its evidence, if past the threshold and the gates. */
+  #surplusOpening(surplus: number, effective: number, p: Prediction): number {
+    if (!this.#counts || surplus < this.#threshold) return 0;
+    const o = this.#o;
+    const windows = this.#recentWindows();
+    const high = this.#highRatio();
+    // (This window too: a spike just ended, or one blip, lingers in the recent average after the key is back.)
+    const enough =
+      windows * (this.#recent - high * this.#recentExpected) >= o.minVolume &&
+      this.#recent >= (1 + o.minLift) * high * this.#recentExpected &&
+      effective >= (1 + o.minLift) * high * p.mean;
+    return enough ? surplus : 0;
+  }
+
+  /**
+   * Counts: how far above the baseline's level lies the highest level the
+   * key stood at lately. A builder makes a new high; a key coming back up to
+   * where it stood before a fall recovers (a restock, a listing fixed).
+   */
+  #highRatio(): number {
+    const level = this.baseline.level;
+    let high = level;
+    for (const day of this.#highs!) high = Math.max(high, day);
+    return level > 0 ? high / level : 1;
+  }
+
+  /** Counts: keeps the highest baseline level of each day, for as many days as `#highs` holds. */
+  #noteHigh(end: number): void {
+    const highs = this.#highs!;
+    const day = Math.floor(end / DAY_MS);
+    // Days not seen (and a ring's worth at most) start empty.
+    for (let d = Math.max(this.#highDay + 1, day - highs.length + 1); d <= day; d++) highs[d % highs.length] = 0;
+    this.#highDay = Math.max(this.#highDay, day);
+    highs[day % highs.length] = Math.max(highs[day % highs.length]!, this.baseline.level);
   }
 
   /** Below the alarm threshold, growing with the evidence, never capped: a quiet window's alarm. */
@@ -610,6 +675,7 @@ export class KeyModel {
       this.#down.run.learn(-this.#runGreatest, keep, share);
     }
     this.#shortfall?.learn(shortfall, keep, share);
+    this.#surplus?.learn(-shortfall, keep, share); // (the same recent average, read the other way)
     if (this.#counts) this.#learnPersistence(w);
   }
 

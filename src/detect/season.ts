@@ -142,7 +142,9 @@ export class ProfileChoice<P> {
  * What each time-of-day bin's windows missed by, today and yesterday: a
  * profile may learn from a window inside a spike only when yesterday's
  * windows at that time missed the same way (a routine daily step first
- * taken for a spike), never from a surge that comes once.
+ * taken for a spike), never from a surge that comes once. Nor from one
+ * excursion that has lasted since then (a stock-out for a day and a half):
+ * a miss recurs only if the key was ordinary in between.
  */
 export class DailyResiduals {
   readonly #binMs: number;
@@ -150,6 +152,8 @@ export class DailyResiduals {
   readonly #todayCount: Uint16Array;
   readonly #yesterday: Float32Array;
   #day = -Infinity;
+  /** When the last ordinary window (not in an excursion) was recorded. */
+  #ordinaryAt = -Infinity;
 
   constructor(binMs: number) {
     const bins = DAY_MS / binMs;
@@ -159,8 +163,9 @@ export class DailyResiduals {
     this.#yesterday = new Float32Array(bins).fill(NaN);
   }
 
-  /** Records what a window at `t` missed by (any signed measure, e.g. a log ratio). */
-  record(t: number, residual: number): void {
+  /** Records what a window at `t` missed by (any signed measure, e.g. a log ratio), and whether it was in an excursion. */
+  record(t: number, residual: number, excursion: boolean): void {
+    if (!excursion) this.#ordinaryAt = t;
     const day = Math.floor(t / DAY_MS);
     if (day !== this.#day) {
       for (let b = 0; b < this.#yesterday.length; b++) {
@@ -176,10 +181,10 @@ export class DailyResiduals {
     if (this.#todayCount[bin]! < 65_535) this.#todayCount[bin]! += 1;
   }
 
-  /** Whether yesterday's windows at `t` missed the same way, by at least half as much. */
+  /** Whether yesterday's windows at `t` missed the same way, by at least half as much, with an ordinary window since. */
   recurs(t: number, residual: number): boolean {
     const before = this.#yesterday[this.#bin(t)]!;
-    return before * residual > 0 && Math.abs(before) >= 0.5 * Math.abs(residual);
+    return before * residual > 0 && Math.abs(before) >= 0.5 * Math.abs(residual) && this.#ordinaryAt > t - DAY_MS;
   }
 
   #bin(t: number): number {

@@ -338,7 +338,7 @@ class ScaledBaseline {
     const o = this.#o;
     const routine = !excursion || this.#residuals.recurs(at, y - p.center);
     // What a young baseline missed by (its first day, before it knows the day) says nothing about routine.
-    if (this.seasoned) this.#residuals.record(at, y - p.center);
+    if (this.seasoned) this.#residuals.record(at, y - p.center, excursion);
     this.#spanMs += dtMs;
 
     // How each predictor did on this window; one that could not predict before starts level with the best.

@@ -4,7 +4,7 @@ import { ValueBaseline } from '../../src/detect/value-baseline.js';
 import { seriesOptions } from '../../src/detect/series.js';
 import { gamma, poisson } from '../../src/cli/eval/sampling.js';
 import { DEFAULT_KEY_OPTIONS } from '../../src/detect/key-model.js';
-import { DailyProfile, DAY_MS } from '../../src/detect/season.js';
+import { DailyProfile, DailyResiduals, DAY_MS } from '../../src/detect/season.js';
 import { Rng } from '../../src/sim/random.js';
 
 const STEP = 300_000;
@@ -47,6 +47,30 @@ describe('DailyProfile', () => {
     expect(profile.factorAt(morning)).toBeLessThan(1.2);
     for (let i = 0; i < 100; i++) profile.learn(morning, 3, 1, 1, 10);
     expect(profile.factorAt(morning)).toBeGreaterThan(1.4);
+  });
+});
+
+describe('DailyResiduals', () => {
+  const HOUR_MS = 3_600_000;
+  /** Records an hour of 5-minute windows from `fromHour` (hours since T0), all missing by `residual`. */
+  const record = (r: DailyResiduals, fromHour: number, hours: number, residual: number, excursion: boolean) => {
+    for (let t = T0 + fromHour * HOUR_MS; t < T0 + (fromHour + hours) * HOUR_MS; t += STEP) r.record(t, residual, excursion);
+  };
+
+  it('takes a miss for routine when yesterday missed the same way at that time, the key ordinary in between', () => {
+    const r = new DailyResiduals(HOUR_MS);
+    record(r, 0, 9, 0, false);
+    record(r, 9, 2, 1, true); // a daily step at 09:00, taken for a spike
+    record(r, 11, 22, 0, false);
+    expect(r.recurs(T0 + 33.5 * HOUR_MS, 1)).toBe(true);
+    expect(r.recurs(T0 + 33.5 * HOUR_MS, -1)).toBe(false);
+  });
+
+  it('does not take one excursion that has lasted since yesterday for routine (a stock-out of a day and a half)', () => {
+    const r = new DailyResiduals(HOUR_MS);
+    record(r, 0, 10, 0, false);
+    record(r, 10, 26, -3, true); // out of stock from 10:00 on day one to 12:00 on day two
+    expect(r.recurs(T0 + 35.5 * HOUR_MS, -3)).toBe(false);
   });
 });
 
