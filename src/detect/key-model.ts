@@ -365,7 +365,7 @@ export class KeyModel {
       const judged = warm && fall !== 'adopted';
       const returning = this.#preShift?.direction;
       const risingOk = judged && fall !== 'recovering' && returning !== 'falling';
-      const rising = risingOk ? Math.max(this.#risingGates(effective, p) ? this.#opening(evidence.up) : 0, this.#surplusOpening(evidence.surplus, effective, p)) : 0;
+      const rising = risingOk ? Math.max(this.#risingGates(effective, p) ? this.#opening(evidence.up) : 0, this.#surplusOpening(evidence.surplus, effective, p, w.at)) : 0;
       const falling = judged && returning !== 'rising' && this.#fallingGates(effective, p) ? Math.max(this.#opening(evidence.down), this.#fallOpening(evidence.shortfall)) : 0;
       const direction: Direction | undefined = rising > 0 && rising >= falling ? 'rising' : falling > 0 ? 'falling' : undefined;
       // A spike that ended lately and comes back the same way goes on: one spike, one alarm, not a flapping pair.
@@ -462,7 +462,7 @@ export class KeyModel {
     // A shortfall building up (3 sd, not yet proven) is held too: learned, a slow fall would be absorbed
     // by the baseline and by the record of surprises before it could be shown. So is a surplus to a new
     // high (a slow builder, which a 2-hour level would follow window by window), for a while.
-    const building = surplus >= SUSPECT_SHORTFALL && this.#open === undefined && this.#recent > this.#highRatio() * this.#recentExpected;
+    const building = surplus >= SUSPECT_SHORTFALL && this.#open === undefined && this.#recent > this.#highRatio(w.at) * this.#recentExpected;
     if (!building) this.#surplusSince = undefined;
     else this.#surplusSince ??= w.end;
     const holding = building && w.end - this.#surplusSince! < SURPLUS_HOLD_MS;
@@ -536,11 +536,11 @@ export class KeyModel {
   }
 
   /** Counts: a rise the recent average shows (a slow builder): its evidence, if past the threshold and the gates. */
-  #surplusOpening(surplus: number, effective: number, p: Prediction): number {
+  #surplusOpening(surplus: number, effective: number, p: Prediction, at: number): number {
     if (!this.#counts || surplus < this.#threshold) return 0;
     const o = this.#o;
     const windows = this.#recentWindows();
-    const high = this.#highRatio();
+    const high = this.#highRatio(at);
     // (This window too: a spike just ended, or one blip, lingers in the recent average after the key is back.)
     const enough =
       windows * (this.#recent - high * this.#recentExpected) >= o.minVolume &&
@@ -554,11 +554,12 @@ export class KeyModel {
    * key stood at lately. A builder makes a new high; a key coming back up to
    * where it stood before a fall recovers (a restock, a listing fixed).
    */
-  #highRatio(): number {
-    const level = this.baseline.level;
-    let high = level;
+  #highRatio(at: number): number {
+    let high = this.baseline.level;
     for (const day of this.#highs!) high = Math.max(high, day);
-    return level > 0 ? high / level : 1;
+    // As expected values (a sparse key's are floored at minExpected): a key without a daily profile has
+    // its daily peak in its level's highs, and a floored expectation is above its troughs anyway.
+    return this.baseline.meanFor(high, at) / this.baseline.meanFor(this.baseline.level, at);
   }
 
   /** Counts: keeps the highest baseline level of each day, for as many days as `#highs` holds. */
