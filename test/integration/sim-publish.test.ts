@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCatalog } from '../../src/sim/catalog.js';
 import { runSimulation, type SimulationProgress } from '../../src/sim/publisher.js';
 import { createTraffic } from '../../src/sim/traffic.js';
+import { TrafficPump } from '../helpers/alerts.js';
 import { startTestNats, type TestNats } from '../helpers/nats.js';
 
 const T0 = Date.UTC(2025, 2, 14, 9, 0, 0);
@@ -126,4 +127,23 @@ describe('runSimulation', () => {
     expect(summary.aborted).toBe(true);
     expect(summary.published).toBeGreaterThan(0);
   }, 5_000);
+});
+
+describe('TrafficPump (the live tests\' traffic)', () => {
+  it('records every event it publishes, so tests can count them exactly, even when started a while after it was made', async () => {
+    const nc = await nats.connect();
+    const seen = new Set<string>();
+    const sub = nc.subscribe('events.>', { callback: (_err, msg) => seen.add((msg.json() as { id: string }).id) });
+    await nc.flush();
+    const pump = new TrafficPump(nc, catalog, { seed: 5, ratePerSec: 400, historyMs: 0, tickMs: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await pump.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await pump.stop();
+    await nc.flush();
+    sub.unsubscribe();
+    const published = new Set(pump.published.map((e) => e.payload.id as string));
+    expect(published.size).toBeGreaterThan(50);
+    expect(seen).toEqual(published);
+  });
 });
