@@ -133,7 +133,11 @@ describe('TrafficPump (the live tests\' traffic)', () => {
   it('records every event it publishes, so tests can count them exactly, even when started a while after it was made', async () => {
     const nc = await nats.connect();
     const seen = new Set<string>();
-    const sub = nc.subscribe('events.>', { callback: (_err, msg) => seen.add((msg.json() as { id: string }).id) });
+    const sub = nc.subscribe('events.>', {
+      callback: (_err, msg) => {
+        seen.add((msg.json() as { id: string }).id);
+      },
+    });
     await nc.flush();
     const pump = new TrafficPump(nc, catalog, { seed: 5, ratePerSec: 400, historyMs: 0, tickMs: 50 });
     await new Promise((resolve) => setTimeout(resolve, 300));
