@@ -117,8 +117,10 @@ describe('planners: projections from history, unmet demand, backtests', { timeou
       // two short of now): over an hour of the first hour's surges is known, at least half an hour of each.
       expect(curve.toAge).toBeLessThanOrEqual(end - curve.startedAt);
       expect(curve.toAge).toBeGreaterThanOrEqual(30 * MINUTE);
-      expect(curve.baselineRate).toBeGreaterThan(0);
+      // (A sparse variant may have had no event in the few minutes before the first surge: a baseline of 0.)
+      expect(curve.baselineRate).toBeGreaterThanOrEqual(0);
     }
+    expect(skuCurves.filter((c) => c.baselineRate > 0).length).toBeGreaterThan(skuCurves.length / 2);
     expect([...history!.records.keys()].some((k) => k.startsWith('sku:'))).toBe(true);
     expect(history!.records.get('shop')).toBeGreaterThan(0);
     expect([...history!.recentUnits.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
