@@ -208,6 +208,34 @@ describe('KeyModel', () => {
     expect(openings(steps).filter((i) => i >= DAY)).toEqual([]);
   });
 
+  it('opens on a slow builder that no single window shows, long before its peak', () => {
+    // 100 a window rising to 400 over a day (slow start, fastest in the middle): a 2-hour level follows it
+    // window by window, so no window stands out; the recent average holds the baseline and shows it.
+    const start = 2 * DAY;
+    const rate = (i: number) => {
+      const u = Math.min(1, Math.max(0, (i - start) / DAY));
+      return 100 * (1 + 3 * u * u * (3 - 2 * u));
+    };
+    const steps = run(4 * DAY, steady(rate));
+    const opened = openings(steps);
+    expect(opened[0]).toBeGreaterThan(start);
+    expect(opened[0]).toBeLessThan(start + 18 * HOUR);
+    // (Each leg that stops climbing for an hour is a new normal; the next one up is news again.)
+    for (const i of opened) expect(steps[i]!.direction).toBe('rising');
+    expect(opened.length).toBeLessThanOrEqual(3);
+  });
+
+  it('does not take a key climbing back to where it stood a day and a half ago for a builder', () => {
+    // 15 a window, sliding to 5 over 12 hours (too slowly to be a fall: the baseline learns it), 5 for a day, back up in an hour.
+    const down = 2 * DAY;
+    const up = down + 36 * HOUR;
+    const ramp = (from: number, to: number, at: number, hours: number, i: number) => from + (to - from) * Math.min(1, Math.max(0, (i - at) / (hours * HOUR)));
+    const rate = (i: number) => (i < up ? ramp(15, 5, down, 12, i) : ramp(5, 15, up, 1, i));
+    const steps = run(5 * DAY, steady(rate));
+    expect(steps[up - 1]!.expected).toBeLessThan(10);
+    expect(openings(steps).filter((i) => steps[i]!.direction === 'rising')).toEqual([]);
+  });
+
   it('sees a new key that appears with a burst after the detector has run a while (a breakout)', () => {
     const model = new KeyModel(DEFAULT_KEY_OPTIONS, true, 500);
     const step = (i: number, events: number) =>
@@ -333,34 +361,6 @@ describe('KeyModel on plain values', () => {
     expect(endings(steps).map(([, reason]) => reason)).toEqual(['new-normal']);
     expect(openings(steps)).toEqual([shift]);
     expect(steps[glitch + 1]!.expected).toBeGreaterThan(125);
-  });
-
-  it('opens on a slow builder that no single window shows, long before its peak', () => {
-    // 100 a window rising to 400 over a day (slow start, fastest in the middle): a 2-hour level follows it
-    // window by window, so no window stands out; the recent average holds the baseline and shows it.
-    const start = 2 * DAY;
-    const rate = (i: number) => {
-      const u = Math.min(1, Math.max(0, (i - start) / DAY));
-      return 100 * (1 + 3 * u * u * (3 - 2 * u));
-    };
-    const steps = run(4 * DAY, steady(rate));
-    const opened = openings(steps);
-    expect(opened[0]).toBeGreaterThan(start);
-    expect(opened[0]).toBeLessThan(start + 18 * HOUR);
-    // (Each leg that stops climbing for an hour is a new normal; the next one up is news again.)
-    for (const i of opened) expect(steps[i]!.direction).toBe('rising');
-    expect(opened.length).toBeLessThanOrEqual(3);
-  });
-
-  it('does not take a key climbing back to where it stood a day and a half ago for a builder', () => {
-    // 15 a window, sliding to 5 over 12 hours (too slowly to be a fall: the baseline learns it), 5 for a day, back up in an hour.
-    const down = 2 * DAY;
-    const up = down + 36 * HOUR;
-    const ramp = (from: number, to: number, at: number, hours: number, i: number) => from + (to - from) * Math.min(1, Math.max(0, (i - at) / (hours * HOUR)));
-    const rate = (i: number) => (i < up ? ramp(15, 5, down, 12, i) : ramp(5, 15, up, 1, i));
-    const steps = run(5 * DAY, steady(rate));
-    expect(steps[up - 1]!.expected).toBeLessThan(10);
-    expect(openings(steps).filter((i) => steps[i]!.direction === 'rising')).toEqual([]);
   });
 
   it('opens on one window alone only far out while its record of surprises is young', () => {
