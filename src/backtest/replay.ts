@@ -126,7 +126,7 @@ export class Replay {
     this.observations
       .pipe(
         hoppingWindows({ ...windows, scheduler: this.scheduler }),
-        detectSpikes({ warmupWindows: windows.sizeMs / windows.slideMs, linker: this.linker }),
+        detectSpikes({ warmupWindows: 1, linker: this.linker }),
       )
       .subscribe({ next: (detection) => this.onDetection(detection), error: (err) => (this.error = err) });
   }

@@ -22,11 +22,15 @@ import { CalibratedTail } from './tail.js';
 import { ValueBaseline } from './value-baseline.js';
 
 export interface KeyModelOptions extends BaselineOptions {
-  /** Windows (including those before a key appeared) before any spike may open. */
+  /**
+   * Window lengths (counting those before a key appeared) before any spike may open. This and the other
+   * counts of windows (`confirmWindows`, `closeAfterWindows`, `fastHalfLifeWindows`) are in window
+   * lengths: hopping windows a slide apart share all but one slide's events, and count as that share.
+   */
   readonly warmupWindows: number;
   /** A window is surprising enough to confirm a spike at or above this surprise (standard deviations)... */
   readonly openScore: number;
-  /** ...and a spike opens after this many such windows in a row (1 opens at once)... */
+  /** ...and a spike opens after this many such windows in a row (1 opens at once; hopping: a window length apart)... */
   readonly confirmWindows: number;
   /** ...or at once on one window at or above this surprise. */
   readonly extremeScore: number;
@@ -223,7 +227,7 @@ interface OpenSpike {
   settledSum: number;
   settledExpected: number;
   settledWindows: number;
-  /** Consecutive calm windows, and their surprises summed (signed the spike's way). */
+  /** Consecutive calm windows (in window lengths), and their surprises summed (signed the spike's way, weighted alike). */
   calmRun: number;
   calmSum: number;
 }
@@ -277,10 +281,17 @@ export class KeyModel {
   #persistenceWeight = 0;
   /** Window length (for overlapping windows, longer than the step between them). */
   #windowMs = 1;
-  /** The last `confirmWindows` surprises (a ring), and how many have been seen. */
-  readonly #lastScores: Float64Array;
+  /**
+   * Recent surprises (a ring), and how many have been seen: `confirmWindows` windows in a row are
+   * this one and those a window length, two, ... before it. Hopping windows a slide apart share
+   * nearly all their events, so a run of them would be one window's surprise counted twice.
+   */
+  #lastScores: Float64Array;
   #scored = 0;
-  /** Of the last `confirmWindows` surprises, the least (rising) and the greatest (falling); NaN before there are that many. */
+  /** Steps per window length (1 for tumbling windows), from the shortest step seen. */
+  #hop = 1;
+  #stepMs = Infinity;
+  /** Of the run's surprises, the least (rising) and the greatest (falling); NaN before there are that many. */
   #runLeast = NaN;
   #runGreatest = NaN;
   #candidateStart?: { direction: Direction; at: number };
@@ -337,8 +348,11 @@ export class KeyModel {
     const effective = this.#counts ? this.#actors.effective(w) : w.events;
     const p = this.baseline.predict(w.at);
     const score = this.baseline.surprise(effective, p);
-    this.#fastWindows++;
-    const fastWeight = Math.max(decayWeight(1, o.fastHalfLifeWindows), 1 / this.#fastWindows);
+    // Window counts (the fast half-life, warm-up, calm) are in window lengths: a hopping window that
+    // shares all but one slide with the one before is a fraction of a window of new evidence.
+    const share = this.#share(w);
+    this.#fastWindows += share;
+    const fastWeight = Math.max(decayWeight(share, o.fastHalfLifeWindows), share / this.#fastWindows);
     this.#fast += fastWeight * (effective / coverage - this.#fast);
     this.#fastExpected += fastWeight * (p.mean - this.#fastExpected);
     // (Before it knows the key's day, a baseline lags a daily cycle: no shortfall is read then.)
@@ -348,8 +362,8 @@ export class KeyModel {
 
     const fall = this.#afterFall(w, p, effective, score);
     // Plain values may do anything in a day (their scale, their daily shape): no alarm before a day is known.
-    const warm = coverage >= 1 && this.#seen > o.warmupWindows && (this.#counts || this.baseline.seasoned);
-    this.#remember(score);
+    const warm = coverage >= 1 && this.#seen * share > o.warmupWindows && (this.#counts || this.baseline.seasoned);
+    this.#remember(score, w);
     const evidence = this.#evidence(score, shortfall, surplus);
 
     let status: SpikeStatus | undefined;
@@ -428,8 +442,8 @@ export class KeyModel {
       // `closeAfterWindows` calm windows that are calm on average by a margin, so noise around a
       // plateau just past the line does not end and reopen it again and again.
       const calm = sign * score < o.closeScore && (sign > 0 || !this.#counts || shortfall < o.closeScore);
-      spike.calmRun = calm ? spike.calmRun + 1 : 0;
-      spike.calmSum = calm ? spike.calmSum + sign * score : 0;
+      spike.calmRun = calm ? spike.calmRun + share : 0;
+      spike.calmSum = calm ? spike.calmSum + share * sign * score : 0;
       // A fall of counts (a stock-out) waits for a restock as long as a depression would; any other change
       // that stops growing is the new normal after `newNormalAfterMs`.
       // (Only while it stays away: one that is just coming back is fading, and its plateau is no new normal.)
@@ -471,7 +485,7 @@ export class KeyModel {
     // The tails learn what routinely happens once the baseline knows the key's day: not spikes (their
     // last window included), falls, or a young baseline's own misses.
     if (warm && this.baseline.seasoned && !spike && !suspect && fall === 'learn') this.#learnTails(w, score, shortfall);
-    this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion, this.#share(w));
+    this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion, share);
     if (this.#counts) this.#noteHigh(w.end);
     if (!excursion && this.#counts) this.#actors.learn(w, w.dtMs, o.dispersionHalfLifeMs);
     return {
@@ -489,14 +503,24 @@ export class KeyModel {
     };
   }
 
-  /** Keeps the last `confirmWindows` surprises and their extremes. */
-  #remember(score: number): void {
-    const k = this.#lastScores.length;
-    this.#lastScores[this.#scored++ % k] = score;
-    if (this.#scored < k) return;
+  /** Keeps the surprises a run is judged on, and the run's extremes. */
+  #remember(score: number, w: WindowInput): void {
+    if (w.dtMs > 0) this.#stepMs = Math.min(this.#stepMs, w.dtMs);
+    const hop = w.sizeMs ? Math.max(1, Math.round(w.sizeMs / this.#stepMs)) : 1;
+    const k = this.#o.confirmWindows;
+    if (hop !== this.#hop) {
+      // (The step shrank: the ring starts over at the new spacing.)
+      this.#hop = hop;
+      this.#lastScores = new Float64Array((k - 1) * hop + 1);
+      this.#scored = 0;
+    }
+    const size = this.#lastScores.length;
+    this.#lastScores[this.#scored++ % size] = score;
+    if (this.#scored < size) return;
     let least = Infinity;
     let greatest = -Infinity;
-    for (const z of this.#lastScores) {
+    for (let j = 0; j < k; j++) {
+      const z = this.#lastScores[(this.#scored - 1 - j * hop) % size]!;
       if (z < least) least = z;
       if (z > greatest) greatest = z;
     }
@@ -504,9 +528,11 @@ export class KeyModel {
     this.#runGreatest = greatest;
   }
 
-  /** The previous window's surprise (0 before there is one). */
+  /** The surprise of the window before this one (a window length back; 0 before there is one). */
   #previousScore(): number {
-    return this.#scored > 0 ? this.#lastScores[(this.#scored - 1) % this.#lastScores.length]! : 0;
+    const size = this.#lastScores.length;
+    // (Called before this window's surprise is kept.)
+    return this.#scored >= this.#hop ? this.#lastScores[(this.#scored - this.#hop) % size]! : 0;
   }
 
   /** Calibrated evidence each way: this window alone, the last `confirmWindows` together, and (counts) the recent shortfall and surplus. */

@@ -52,7 +52,8 @@ export class PartitionCounter {
           this.latest = result;
           options.onWindow(result);
         }),
-        detectSpikes({ warmupWindows: windows.sizeMs / windows.slideMs, linker: options.linker, minVolume: options.minVolume }),
+        // (Warm-up counts window lengths: one full window after the first.)
+        detectSpikes({ warmupWindows: 1, linker: options.linker, minVolume: options.minVolume }),
       )
       .subscribe({
         next: (detection) => {

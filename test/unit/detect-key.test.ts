@@ -264,7 +264,7 @@ describe('KeyModel on hopping windows (5 minutes every 10 s)', () => {
   const SIZE = 300_000;
   /** Window counts of events arriving `perSecond(s)` a second, stepped slide by slide; the key is met `metAfter` slides in. */
   const runHopping = (seconds: number, perSecond: (s: number, rng: Rng) => number, metAfter: number, seed = 1) => {
-    const model = new KeyModel({ ...DEFAULT_KEY_OPTIONS, warmupWindows: SIZE / SLIDE }, true, metAfter);
+    const model = new KeyModel(DEFAULT_KEY_OPTIONS, true, metAfter);
     const rng = new Rng(seed);
     const arrivals = Array.from({ length: seconds }, (_, s) => perSecond(s, rng));
     const steps: { second: number; step: KeyStep }[] = [];
@@ -290,6 +290,35 @@ describe('KeyModel on hopping windows (5 minutes every 10 s)', () => {
       const steps = runHopping(6 * 3600, (_, rng) => poisson(rng, rate), 0, 3);
       expect(steps.filter((s) => s.step.opened).map((s) => s.second), `rate ${rate}/s`).toEqual([]);
     }
+  });
+
+  /** A day's cycle of searches, from half the mean at 3 am to one and a half at 3 pm. */
+  const daily = (mean: number) => (s: number) => mean * (1 + 0.5 * Math.cos((2 * Math.PI * (s / 3600 - 15)) / 24));
+
+  it('stays quiet through days of small keys with a daily cycle: the windows a slide apart are one window, not thirty', () => {
+    // Small keys (5-15 events a window) at their trough are where a run of two overlapping windows, or a
+    // fast level that followed one window, opened falls: 11 in 300 key-days before windows were counted by length.
+    const opened: string[] = [];
+    for (let key = 0; key < 12; key++) {
+      const rate = daily((5 + key) / 300);
+      const steps = runHopping(3 * 86_400, (s, rng) => poisson(rng, rate(s)), 0, 100 + key);
+      for (const s of steps) if (s.step.opened) opened.push(`key ${key}: ${s.step.direction} at ${(s.second / 3600).toFixed(1)} h`);
+    }
+    expect(opened).toEqual([]);
+  });
+
+  it('sees a surge to three times the usual within minutes, as tumbling windows would', () => {
+    const delays: number[] = [];
+    for (let key = 0; key < 6; key++) {
+      const onset = 2 * 86_400 + (4 * key + 1) * 3600 + 420;
+      const rate = daily((40 + 20 * key) / 300);
+      const steps = runHopping(onset + 3600, (s, rng) => poisson(rng, rate(s) * (s >= onset && s < onset + 1200 ? 3 : 1)), 0, 200 + key);
+      const opened = steps.filter((s) => s.step.opened);
+      expect(opened.map((s) => s.step.direction), `key ${key}`).toEqual(['rising']);
+      delays.push(opened[0]!.second - onset);
+    }
+    for (const delay of delays) expect(delay).toBeGreaterThan(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(600);
   });
 });
 

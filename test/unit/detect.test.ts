@@ -195,7 +195,7 @@ describe('the live path: simulated traffic -> windows -> detector', () => {
         .pipe(
           (s) => new Observable<Observation>((sub) => s.subscribe({ next: (list) => list.forEach((o) => sub.next(o)), complete: () => sub.complete() })),
           hoppingWindows({ sizeMs: 10_000, slideMs: 1_000, allowedLatenessMs: 1_000, scheduler: ts }),
-          detectSpikes({ warmupWindows: 10 }),
+          detectSpikes({ warmupWindows: 1 }),
         )
         .subscribe((d) => detections.push(d));
     });
