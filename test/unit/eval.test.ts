@@ -4,7 +4,9 @@
  * (issue 5) and each real-world family's (issue 15).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluate, FAMILY_TARGETS, missedTargets, SMALL_EVAL, TARGETS, type EvalReport } from '../../src/cli/eval/evaluate.js';
+import { evaluate, FAMILY_TARGETS, missedTargets, score, SMALL_EVAL, TARGETS, type EvalReport } from '../../src/cli/eval/evaluate.js';
+import type { Label, LabelledSeries } from '../../src/cli/eval/labelled.js';
+import { DEFAULT_KEY_OPTIONS, type KeyStep } from '../../src/detect/key-model.js';
 import { SCENARIOS } from '../../src/cli/eval/scenarios.js';
 
 describe('spike detection, measured on labelled series', () => {
@@ -56,5 +58,25 @@ describe('spike detection, measured on labelled series', () => {
       for (const label of series.labels) expect(label.until).toBeGreaterThan(label.onset);
       expect(scenario.generate(1, 3, SMALL_EVAL.stepMs)).toEqual(series); // a pure function of the seed
     }
+  });
+});
+
+describe('matching openings to labels', () => {
+  const label = (onset: number, until: number, real: boolean): Label => ({ direction: 'rising', onset, until, height: 3, riseSteps: 0, real });
+  const steps = (length: number, openAt: readonly number[]): KeyStep[] =>
+    Array.from({ length }, (_, i) => ({ volume: 0, effective: 0, expected: 0, score: 0, opened: openAt.includes(i), direction: 'rising', learned: true, alarm: 0 }));
+  const series = (labels: Label[]): LabelledSeries => ({ scenario: 't', startMs: 0, stepMs: 300_000, counts: false, rate: [], values: new Array(200).fill(0), labels });
+
+  it('credits an opening at a burst on a shifted level to the burst, not to the shift it lies in', () => {
+    // A shift from row 10 to 150 (found at 10), and a real burst on it at row 50: the opening at 50 finds the burst.
+    const tally = score(series([label(10, 150, false), label(50, 56, true)]), steps(200, [10, 50]), DEFAULT_KEY_OPTIONS);
+    expect(tally.rises.found).toBe(1);
+    expect(tally.falseAlarms).toBe(0);
+  });
+
+  it('counts a second opening inside an effect already found as a false alarm', () => {
+    const tally = score(series([label(10, 150, true)]), steps(200, [10, 60]), DEFAULT_KEY_OPTIONS);
+    expect(tally.rises.found).toBe(1);
+    expect(tally.falseAlarms).toBe(1);
   });
 });

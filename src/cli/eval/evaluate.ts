@@ -15,7 +15,7 @@ import type { Direction } from '../../domain.js';
 import { alarmThreshold, DEFAULT_KEY_OPTIONS, KeyModel, type KeyModelOptions, type KeyStep } from '../../detect/key-model.js';
 import { anomalyScore, seriesOptions } from '../../detect/series.js';
 import { hashSeed } from '../../hash.js';
-import { DAY_MS, type LabelledSeries, type Scenario } from './labelled.js';
+import { DAY_MS, type Label, type LabelledSeries, type Scenario } from './labelled.js';
 import { SCENARIOS } from './scenarios.js';
 import { seriesWindowScores, thresholdIndex, windowScore, type WindowScore } from './window-score.js';
 
@@ -108,6 +108,21 @@ export function runSeries(series: LabelledSeries, options: KeyModelOptions): Key
   );
 }
 
+/**
+ * The label an opening at step `i` finds: of those it falls in (same
+ * direction), one not yet found, the latest to begin (an effect nested in a
+ * longer one, such as a burst on a shifted level, is its own); -1 if none.
+ */
+function labelAt(labels: readonly Label[], direction: Direction, i: number, matched: ReadonlySet<number>): number {
+  let best = -1;
+  labels.forEach((l, index) => {
+    if (l.direction !== direction || i < l.onset || i >= l.until) return;
+    const better = best < 0 || (matched.has(best) && !matched.has(index)) || (matched.has(best) === matched.has(index) && l.onset > labels[best]!.onset);
+    if (better) best = index;
+  });
+  return best;
+}
+
 /** Matches one series' openings against its labels. */
 export function score(series: LabelledSeries, steps: readonly KeyStep[], options: KeyModelOptions): Tally {
   const tally = emptyTally();
@@ -118,7 +133,7 @@ export function score(series: LabelledSeries, steps: readonly KeyStep[], options
   steps.forEach((step, i) => {
     if (!step.opened) return;
     const direction: Direction = step.direction ?? 'rising';
-    const index = series.labels.findIndex((l) => l.direction === direction && i >= l.onset && i < l.until);
+    const index = labelAt(series.labels, direction, i, matched);
     const label = series.labels[index];
     if (!label || matched.has(index)) {
       tally.falseAlarms++;
