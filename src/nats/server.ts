@@ -7,7 +7,7 @@
  * the ports file.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrendmonError } from '../errors.js';
 import { sleep } from '../retry.js';
@@ -29,6 +29,12 @@ export interface NatsServerOptions {
   /** False starts the server without JetStream (tests: a server whose JetStream is not back yet). */
   readonly jetStream?: boolean;
   readonly binary?: string;
+  /**
+   * Runs the server in its own process group: a terminal's Ctrl-C reaches
+   * the app, which drains and then stops the server itself, rather than
+   * both at once (the app's embedded server; tests' servers die with them).
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 export interface RunningNatsServer {
@@ -62,6 +68,35 @@ export function ensureNatsServerInstalled(log: (line: string) => void): void {
   if (!natsServerAvailable()) throw new NatsServerNotFoundError();
 }
 
+const CONFIG_FILE = 'nats-server.conf';
+const PID_FILE = 'nats-server.pid';
+
+/**
+ * Stops a server that an earlier run left running on `dir` (its app was
+ * killed before it could stop it): it holds the port and the JetStream
+ * store. Returns its pid, or undefined when there was none.
+ */
+export async function stopStaleNatsServer(dir: string): Promise<number | undefined> {
+  const pidPath = join(dir, PID_FILE);
+  if (!existsSync(pidPath)) return undefined;
+  const pid = Number(readFileSync(pidPath, 'utf8').trim());
+  // Only ours: a live process started with this directory's config (a pid may have been reused).
+  const ours = (): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(dir, CONFIG_FILE));
+    } catch {
+      return false;
+    }
+  };
+  if (!(pid > 0) || !ours()) return undefined;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; ours(); waited += 100) {
+    if (waited >= 5000) process.kill(pid, 'SIGKILL');
+    await sleep(100);
+  }
+  return pid;
+}
+
 export async function startNatsServer(options: NatsServerOptions): Promise<RunningNatsServer> {
   const host = options.host ?? '127.0.0.1';
   const storeDir = join(options.dir, 'jetstream');
@@ -69,11 +104,12 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
   mkdirSync(storeDir, { recursive: true });
   mkdirSync(portsDir, { recursive: true });
   for (const stale of readdirSync(portsDir)) writeFileSync(join(portsDir, stale), '');
-  const configPath = join(options.dir, 'nats-server.conf');
+  const configPath = join(options.dir, CONFIG_FILE);
   writeFileSync(
     configPath,
     [
       `host: "${host}"`,
+      `pid_file: "${join(options.dir, PID_FILE)}"`,
       `port: ${options.port ?? -1}`,
       `ports_file_dir: "${portsDir}"`,
       `max_payload: 1MB`,
@@ -83,6 +119,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
   );
   const child = spawn(options.binary ?? 'nats-server', ['-c', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.ownProcessGroup === true,
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8');

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { backoffDelay, sleep, type Backoff } from '../retry.js';
-import { startNatsServer, type NatsServerOptions, type RunningNatsServer } from './server.js';
+import { startNatsServer, stopStaleNatsServer, type NatsServerOptions, type RunningNatsServer } from './server.js';
 
 /** Pauses before restarts: a crash loop slows down to one restart every 30 s. */
 const RESTART: Backoff = { initialMs: 500, maxMs: 30_000 };
@@ -21,7 +21,10 @@ export class NatsSupervisor {
   ) {}
 
   static async start(options: NatsServerOptions, log: Logger): Promise<NatsSupervisor> {
-    const supervisor = new NatsSupervisor(options, log);
+    const stale = await stopStaleNatsServer(options.dir);
+    if (stale) log.warn({ pid: stale, store: options.dir }, 'stopped the nats-server an earlier run left running');
+    // (Its own process group: Ctrl-C stops the app, which drains, then stops the server.)
+    const supervisor = new NatsSupervisor({ ...options, ownProcessGroup: true }, log);
     await supervisor.launch();
     return supervisor;
   }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { eventually } from './app.js';
+import { freePort } from './ports.js';
 
 export const ALERTMANAGER_BINARY = 'prometheus-alertmanager';
 
@@ -56,14 +57,6 @@ export interface TestAlertmanager {
   start(): Promise<void>;
   /** Stops it and removes its files. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Starts Alertmanager with `config` (its YAML configuration, as an object). */

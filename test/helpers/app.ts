@@ -35,8 +35,8 @@ async function sqlOver<T>(url: string, query: string): Promise<T[]> {
     .map((line) => JSON.parse(line) as T);
 }
 
-const baseEnv = (natsUrl: string, dataDir: string, env: Record<string, string>) => ({
-  NATS_URL: natsUrl,
+const baseEnv = (natsUrl: string | undefined, dataDir: string, env: Record<string, string>) => ({
+  ...(natsUrl ? { NATS_URL: natsUrl } : {}),
   DATA_DIR: dataDir,
   PORT: '0',
   HOST: '127.0.0.1',
@@ -70,17 +70,23 @@ export interface ChildApp extends TestApp {
   readonly process: ChildProcess;
   /** Everything the app wrote to stdout and stderr. */
   output(): string;
-  /** Sends a signal and resolves with the exit code. */
+  /** Sends a signal to the app's process group, as a terminal's Ctrl-C does, and resolves with the exit code. */
   signal(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** The built CLI (`trendmon start`) as a child process on a free port. */
-export async function spawnTestApp(natsUrl: string, env: Record<string, string> = {}, dataDir?: string): Promise<ChildApp> {
+/**
+ * The built CLI (`trendmon start`) as a child process on a free port, in a
+ * process group of its own; `natsUrl` undefined: its own embedded nats-server.
+ */
+export async function spawnTestApp(natsUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<ChildApp> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'trendmon-app-'));
+  const inherited = { ...process.env };
+  delete inherited.NATS_URL;
   const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { ...process.env, ...baseEnv(natsUrl, dir, { LOG_LEVEL: 'info', ...env }) },
+    env: { ...inherited, ...baseEnv(natsUrl, dir, { LOG_LEVEL: 'info', ...env }) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -109,7 +115,7 @@ export async function spawnTestApp(natsUrl: string, env: Record<string, string> 
     output: () => output,
     sql: (query) => sqlOver(url, query),
     async signal(signal) {
-      child.kill(signal);
+      process.kill(-child.pid!, signal);
       return exited;
     },
     async stop() {
