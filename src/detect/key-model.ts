@@ -442,8 +442,10 @@ export class KeyModel {
       // `closeAfterWindows` calm windows that are calm on average by a margin, so noise around a
       // plateau just past the line does not end and reopen it again and again.
       const calm = sign * score < o.closeScore && (sign > 0 || !this.#counts || shortfall < o.closeScore);
-      spike.calmRun = calm ? spike.calmRun + share : 0;
-      spike.calmSum = calm ? spike.calmSum + share * sign * score : 0;
+      // (The first calm window is a whole window of calm events; each one after it adds its new share.)
+      const calmWeight = spike.calmRun > 0 ? share : 1;
+      spike.calmRun = calm ? spike.calmRun + calmWeight : 0;
+      spike.calmSum = calm ? spike.calmSum + calmWeight * sign * score : 0;
       // A fall of counts (a stock-out) waits for a restock as long as a depression would; any other change
       // that stops growing is the new normal after `newNormalAfterMs`.
       // (Only while it stays away: one that is just coming back is fading, and its plateau is no new normal.)
