@@ -89,7 +89,8 @@ export interface KeyModelOptions extends BaselineOptions {
   /**
    * Plain values: until the record of surprises covers `youngRecordMs` of
    * windows, one window opens a spike alone only at `youngExtremeScore` sd
-   * (calibrated), not `extremeScore`.
+   * (calibrated), not `extremeScore`: a heavy tail's 8-16 sd outliers come
+   * about once a day, so a day's record may not have shown one yet.
    */
   readonly youngRecordMs: number;
   readonly youngExtremeScore: number;
@@ -191,7 +192,7 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   actorsReliableBelow: 40,
   calibrationHalfLifeMs: 2 * 86_400_000,
   calibrationPriorWindows: 50,
-  youngRecordMs: 24 * 3_600_000,
+  youngRecordMs: 36 * 3_600_000,
   youngExtremeScore: 16,
 };
 
