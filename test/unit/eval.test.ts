@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, FAMILY_TARGETS, missedTargets, score, SMALL_EVAL, TARGETS, type EvalReport } from '../../src/cli/eval/evaluate.js';
-import type { Label, LabelledSeries } from '../../src/cli/eval/labelled.js';
+import { TAIL_STEPS, type Label, type LabelledSeries } from '../../src/cli/eval/labelled.js';
 import { DEFAULT_KEY_OPTIONS, type KeyStep } from '../../src/detect/key-model.js';
 import { SCENARIOS } from '../../src/cli/eval/scenarios.js';
 
@@ -72,6 +72,23 @@ describe('matching openings to labels', () => {
     const tally = score(series([label(10, 150, false), label(50, 56, true)]), steps(200, [10, 50]), DEFAULT_KEY_OPTIONS);
     expect(tally.rises.found).toBe(1);
     expect(tally.falseAlarms).toBe(0);
+  });
+
+  it("labels a flattened day's end neither way: the day coming back is no new effect", () => {
+    const daily = SCENARIOS.find((s) => s.name === 'daily-shape')!;
+    let flats = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const { labels } = daily.generate(seed, 7, SMALL_EVAL.stepMs);
+      // A flattened day: labelled both ways over the same span (one way real, when it ends in the series).
+      for (const flat of labels.filter((l) => l.direction === 'rising' && labels.some((o) => o.direction === 'falling' && o.onset === l.onset && o.until === l.until))) {
+        flats++;
+        const end = flat.until - TAIL_STEPS;
+        for (const direction of ['rising', 'falling'] as const) {
+          expect(labels.some((l) => l.direction === direction && l.onset === end && l.until === end + TAIL_STEPS && !l.real), `seed ${seed} ${direction}`).toBe(true);
+        }
+      }
+    }
+    expect(flats).toBeGreaterThan(5);
   });
 
   it('counts a second opening inside an effect already found as a false alarm', () => {

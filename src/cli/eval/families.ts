@@ -147,7 +147,8 @@ function valueSeries(seed: number, days: number, stepMs: number): LabelledSeries
  * two to four levels, a sine, or ramps up and down), with no noise or up
  * to 1%, so the spread learned from routine days goes to zero. Effects: the
  * shape jumps up or down by 30% to x3 for 2 to 12 hours, or flattens to
- * the day's mean.
+ * the day's mean (its end, the day coming back, counts neither way, as a
+ * jump's way back does).
  */
 function dailyShapeSeries(seed: number, days: number, stepMs: number): LabelledSeries {
   const rng = new Rng(seed);
@@ -187,6 +188,10 @@ function dailyShapeSeries(seed: number, days: number, stepMs: number): LabelledS
       const span = { onset: at, until: at + length + TAIL_STEPS, height: dayMean / template(at), riseSteps: 0 };
       labels.push({ ...span, direction, real: at < steps - length });
       labels.push({ ...span, direction: direction === 'rising' ? 'falling' : 'rising', real: false });
+      // Its end is the day coming back, whichever way its shape lies from the mean there: neither way counts.
+      for (const back of ['rising', 'falling'] as const) {
+        labels.push({ direction: back, onset: Math.min(at + length, steps), until: Math.min(at + length, steps) + TAIL_STEPS, height: 1, riseSteps: 0, real: false });
+      }
     } else {
       const factor = logUniform(rng, 1.3, 3) ** (rng.chance(0.5) ? 1 : -1);
       effects.push((step, value) => (step >= onset && step < onset + length ? value * factor : value));
