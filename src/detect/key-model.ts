@@ -16,8 +16,9 @@
 import type { Direction, EndReason, SpikeStatus } from '../domain.js';
 import { ActorRatio } from './actors.js';
 import { CountBaseline, type Baseline, type BaselineOptions, type CountPrediction, type Prediction } from './baseline.js';
-import { countSurprise, decayWeight, normalEvidence } from './stats.js';
+import { decayWeight, normalEvidence } from './stats.js';
 import { DAY_MS } from './season.js';
+import { RecentAverage } from './recent.js';
 import { CalibratedTail } from './tail.js';
 import { ValueBaseline } from './value-baseline.js';
 
@@ -270,16 +271,8 @@ export class KeyModel {
   #fast = 0;
   #fastExpected = 0;
   #fastWindows = 0;
-  /** Counts: the recent average volume and expected a fall is judged on, and their effective windows. */
-  #recent = 0;
-  #recentExpected = 0;
-  #recentSpanMs = 0;
-  /**
-   * Counts: decayed sum (and weight) of the recent average's squared relative miss beyond its
-   * Poisson part: how much of the over-dispersion persists from window to window, learned.
-   */
-  #persistenceSum = 0;
-  #persistenceWeight = 0;
+  /** Counts: the recent average a fall (and a slow builder) is judged on. */
+  readonly #recent?: RecentAverage;
   /** Window length (for overlapping windows, longer than the step between them). */
   #windowMs = 1;
   /**
@@ -328,6 +321,7 @@ export class KeyModel {
     this.#down = tails();
     if (counts) this.#shortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
     if (counts) this.#surplus = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
+    if (counts) this.#recent = new RecentAverage({ ...options, halfLifeMs: options.fallHalfLifeMs });
     if (counts) this.#highs = new Float64Array(Math.ceil(options.depressionAdoptMs / DAY_MS) + 1);
   }
 
@@ -357,7 +351,7 @@ export class KeyModel {
     this.#fast += fastWeight * (effective / coverage - this.#fast);
     this.#fastExpected += fastWeight * (p.mean - this.#fastExpected);
     // (Before it knows the key's day, a baseline lags a daily cycle: no shortfall is read then.)
-    const recent = this.#counts ? this.#recentShortfall(w, effective / coverage, p as CountPrediction) : 0;
+    const recent = this.#recent ? this.#recent.step(w.dtMs, this.#windowMs, effective / coverage, p as CountPrediction) : 0;
     const shortfall = this.baseline.seasoned ? recent : 0;
     const surplus = this.baseline.seasoned ? -recent : 0;
 
@@ -456,7 +450,7 @@ export class KeyModel {
         // A fall that ends is a recovery: no spike opens, and the baseline holds, until the key has settled.
         if (sign < 0) this.#recoveringUntil = w.end + o.recoveryMs;
         // A rise that ends starts the recent average over: its windows are judged, and must not open a builder.
-        else this.#recentSpanMs = 0;
+        else this.#recent?.reset();
       } else if (lasting) {
         endReason = 'new-normal';
         this.#preShift = { level: this.baseline.level, at: w.end, direction: spike.direction };
@@ -479,7 +473,7 @@ export class KeyModel {
     // A shortfall building up (3 sd, not yet proven) is held too: learned, a slow fall would be absorbed
     // by the baseline and by the record of surprises before it could be shown. So is a surplus to a new
     // high (a slow builder, which a 2-hour level would follow window by window), for a while.
-    const building = surplus >= SUSPECT_SHORTFALL && this.#open === undefined && this.#recent > this.#highRatio(w.at) * this.#recentExpected;
+    const building = surplus >= SUSPECT_SHORTFALL && this.#open === undefined && this.#recent !== undefined && this.#recent.mean > this.#highRatio(w.at) * this.#recent.expected;
     if (!building) this.#surplusSince = undefined;
     else this.#surplusSince ??= w.end;
     const holding = building && w.end - this.#surplusSince! < SURPLUS_HOLD_MS;
@@ -568,12 +562,12 @@ export class KeyModel {
   #surplusOpening(surplus: number, effective: number, p: Prediction, at: number): number {
     if (!this.#counts || surplus < this.#threshold) return 0;
     const o = this.#o;
-    const windows = this.#recentWindows();
+    const { mean, expected, windows } = this.#recent!;
     const high = this.#highRatio(at);
     // (This window too: a spike just ended, or one blip, lingers in the recent average after the key is back.)
     const enough =
-      windows * (this.#recent - high * this.#recentExpected) >= o.minVolume &&
-      this.#recent >= (1 + o.minLift) * high * this.#recentExpected &&
+      windows * (mean - high * expected) >= o.minVolume &&
+      mean >= (1 + o.minLift) * high * expected &&
       effective >= (1 + o.minLift) * high * p.mean;
     return enough ? surplus : 0;
   }
@@ -618,56 +612,9 @@ export class KeyModel {
     if (!this.#counts) return true;
     const o = this.#o;
     const single = p.mean - effective >= o.minVolume && effective <= (1 - o.minDrop) * p.mean;
-    const recent = this.#recentWindows() * (this.#recentExpected - this.#recent) >= o.minVolume && this.#recent <= (1 - o.minDrop) * this.#recentExpected;
+    const { mean, expected, windows } = this.#recent!;
+    const recent = windows * (expected - mean) >= o.minVolume && mean <= (1 - o.minDrop) * expected;
     return single || recent;
-  }
-
-  /**
-   * Counts: how far (sd, positive below) the recent average lies below what
-   * was expected, treating it as the sum of the windows it averages. The
-   * Poisson part of the spread adds up over those windows; the
-   * over-dispersion (which also holds the baseline's own error, such as a
-   * young key's lag behind its daily cycle) is taken to persist across them.
-   */
-  #recentShortfall(w: WindowInput, volume: number, p: CountPrediction): number {
-    const weight = Math.max(decayWeight(w.dtMs, this.#o.fallHalfLifeMs), w.dtMs / Math.max(w.dtMs, this.#recentSpanMs + w.dtMs));
-    this.#recentSpanMs += w.dtMs;
-    this.#recent += weight * (volume - this.#recent);
-    this.#recentExpected += weight * (p.mean - this.#recentExpected);
-    const windows = this.#recentWindows();
-    return -countSurprise(windows * this.#recent, windows * this.#recentExpected, this.#persistence(windows, p.phi));
-  }
-
-  /**
-   * The over-dispersion of the recent average's sum (as phi): the key's
-   * own, learned from how far that average usually misses, with the prior
-   * that phi / sqrt(windows) of a window's over-dispersion persists across
-   * them (worth `phiPriorWindows`). Independent noise averages out over a
-   * stock-out's first hour; a level that wanders does not, and a key shows
-   * which it has.
-   */
-  #persistence(windows: number, phi: number): number {
-    const prior = phi / Math.sqrt(windows);
-    const priorWindows = this.#o.phiPriorWindows;
-    const learned = (priorWindows * prior + this.#persistenceSum) / (priorWindows + this.#persistenceWeight);
-    return Math.max(this.#o.phiMin / windows, learned);
-  }
-
-  /** Learns how far the recent average missed beyond its Poisson part, once it spans its whole memory. */
-  #learnPersistence(w: WindowInput): void {
-    const windows = this.#recentWindows();
-    const expected = windows * this.#recentExpected;
-    if (this.#recentSpanMs < (2 * this.#o.fallHalfLifeMs) / Math.LN2 || !(expected > 0)) return;
-    const keep = 1 - decayWeight(w.dtMs, this.#o.dispersionHalfLifeMs);
-    const miss = (this.#recent - this.#recentExpected) / this.#recentExpected;
-    this.#persistenceSum = keep * this.#persistenceSum + this.#share(w) * (miss * miss - 1 / expected);
-    this.#persistenceWeight = keep * this.#persistenceWeight + this.#share(w);
-  }
-
-  /** Independent windows the recent average stands for (overlapping windows count as one per window length). */
-  #recentWindows(): number {
-    const spans = (2 * this.#o.fallHalfLifeMs) / Math.LN2;
-    return Math.max(1, Math.min(this.#recentSpanMs, spans) / this.#windowMs);
   }
 
   /** Whether `value` lies clearly beyond the prediction, above (`sign` 1) or below (-1): counts by `minLift` in ratio, values by `closeScore` spreads. */
@@ -685,7 +632,7 @@ export class KeyModel {
   /** A new normal: the baseline takes `level`, and the recent shortfall starts over against it. */
   #adopt(at: number, level: number): void {
     this.baseline.adopt(at, level);
-    this.#recentSpanMs = 0;
+    this.#recent?.reset();
   }
 
   /** How much of this window is new: a hopping window shares all but one slide with the one before. */
@@ -706,7 +653,7 @@ export class KeyModel {
     }
     this.#shortfall?.learn(shortfall, keep, share);
     this.#surplus?.learn(-shortfall, keep, share); // (the same recent average, read the other way)
-    if (this.#counts) this.#learnPersistence(w);
+    this.#recent?.learn(w.dtMs, share);
   }
 
   /**
