@@ -68,6 +68,11 @@ export interface KeyModelOptions extends BaselineOptions {
    */
   readonly fallHalfLifeMs: number;
   /**
+   * Counts: half-life of a slower average, for a stock-out of an item that
+   * sells a few a window: hours of nothing, where an hour is no proof.
+   */
+  readonly longFallHalfLifeMs: number;
+  /**
    * A key whose fast volume falls below this fraction of its fast expected
    * is depressed (out of stock, outage): its baseline holds, so a restock is
    * not a trend...
@@ -186,6 +191,7 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   resumeWithinMs: 3_600_000,
   fastHalfLifeWindows: 4,
   fallHalfLifeMs: 20 * 60_000,
+  longFallHalfLifeMs: 80 * 60_000,
   depressedRatio: 0.3,
   depressedMinExpected: 2,
   depressionAdoptMs: 2 * 86_400_000,
@@ -271,8 +277,11 @@ export class KeyModel {
   #fast = 0;
   #fastExpected = 0;
   #fastWindows = 0;
-  /** Counts: the recent average a fall (and a slow builder) is judged on. */
+  /** Counts: the recent average a fall (and a slow builder) is judged on, and a slower one for long falls. */
   readonly #recent?: RecentAverage;
+  readonly #longRecent?: RecentAverage;
+  /** Counts: the calibrated record of the slower average's shortfall. */
+  readonly #longShortfall?: CalibratedTail;
   /** Window length (for overlapping windows, longer than the step between them). */
   #windowMs = 1;
   /**
@@ -321,7 +330,11 @@ export class KeyModel {
     this.#down = tails();
     if (counts) this.#shortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
     if (counts) this.#surplus = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
-    if (counts) this.#recent = new RecentAverage({ ...options, halfLifeMs: options.fallHalfLifeMs });
+    if (counts) {
+      this.#recent = new RecentAverage({ ...options, halfLifeMs: options.fallHalfLifeMs });
+      this.#longRecent = new RecentAverage({ ...options, halfLifeMs: options.longFallHalfLifeMs });
+      this.#longShortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
+    }
     if (counts) this.#highs = new Float64Array(Math.ceil(options.depressionAdoptMs / DAY_MS) + 1);
   }
 
@@ -353,6 +366,8 @@ export class KeyModel {
     // (Before it knows the key's day, a baseline lags a daily cycle: no shortfall is read then.)
     const recent = this.#recent ? this.#recent.step(w.dtMs, this.#windowMs, effective / coverage, p as CountPrediction) : 0;
     const shortfall = this.baseline.seasoned ? recent : 0;
+    const long = this.#longRecent ? this.#longRecent.step(w.dtMs, this.#windowMs, effective / coverage, p as CountPrediction) : 0;
+    const longShortfall = this.#longRecent && this.baseline.seasoned && this.#needsLongLook() ? long : 0;
     const surplus = this.baseline.seasoned ? -recent : 0;
 
     const fall = this.#afterFall(w, p, effective, score);
@@ -375,7 +390,10 @@ export class KeyModel {
       const returning = this.#preShift?.direction;
       const risingOk = judged && fall !== 'recovering' && returning !== 'falling';
       const rising = risingOk ? Math.max(this.#risingGates(effective, p) ? this.#opening(evidence.up) : 0, this.#surplusOpening(evidence.surplus, effective, p, w.at)) : 0;
-      const falling = judged && returning !== 'rising' && this.#fallingGates(effective, p) ? Math.max(this.#opening(evidence.down), this.#fallOpening(evidence.shortfall)) : 0;
+      const fallingOk = judged && returning !== 'rising';
+      const falling = fallingOk
+        ? Math.max(this.#fallingGates(effective, p) ? Math.max(this.#opening(evidence.down), this.#fallOpening(evidence.shortfall)) : 0, this.#longFallOpening(longShortfall))
+        : 0;
       const direction: Direction | undefined = rising > 0 && rising >= falling ? 'rising' : falling > 0 ? 'falling' : undefined;
       // A spike that ended lately and comes back the same way goes on: one spike, one alarm, not a flapping pair.
       const ended = this.#ended;
@@ -477,11 +495,11 @@ export class KeyModel {
     if (!building) this.#surplusSince = undefined;
     else this.#surplusSince ??= w.end;
     const holding = building && w.end - this.#surplusSince! < SURPLUS_HOLD_MS;
-    const suspect = shortfall >= SUSPECT_SHORTFALL || holding;
+    const suspect = shortfall >= SUSPECT_SHORTFALL || longShortfall >= SUSPECT_SHORTFALL || holding;
     const excursion = adopted || suspect || fall !== 'learn' || this.#open !== undefined || this.#candidateStart !== undefined;
     // The tails learn what routinely happens once the baseline knows the key's day: not spikes (their
     // last window included), falls, or a young baseline's own misses.
-    if (warm && this.baseline.seasoned && !spike && !suspect && fall === 'learn') this.#learnTails(w, score, shortfall);
+    if (warm && this.baseline.seasoned && !spike && !suspect && fall === 'learn') this.#learnTails(w, score, shortfall, longShortfall);
     this.baseline.learn(w.at, w.dtMs, effective / coverage, p, warm, excursion, share);
     if (this.#counts) this.#noteHigh(w.end);
     if (!excursion && this.#counts) this.#actors.learn(w, w.dtMs, o.dispersionHalfLifeMs);
@@ -558,6 +576,33 @@ export class KeyModel {
     return this.#counts && shortfall >= this.#threshold ? shortfall : 0;
   }
 
+  /**
+   * Counts: a long fall that the slower average shows: its evidence, less
+   * log10(2) for being a second look at the same fall, if past the
+   * threshold and it has lost `minVolume` and half of what was expected.
+   */
+  #longFallOpening(longShortfall: number): number {
+    if (!this.#longRecent || !(longShortfall > 0)) return 0;
+    const evidence = this.#longShortfall!.evidence(longShortfall) - Math.LOG10E * Math.LN2;
+    return evidence >= this.#threshold && this.#fellShort(this.#longRecent) ? evidence : 0;
+  }
+
+  /**
+   * Counts: whether the recent average could not prove even a total loss (a key selling a few a window),
+   * so the slower one is looked at: a busier key's fall shows in the recent average first, and a slower
+   * average would only add up a young baseline's lag behind its daily cycle.
+   */
+  #needsLongLook(): boolean {
+    const recent = this.#recent!;
+    return normalEvidence(Math.sqrt(2 * recent.windows * recent.expected)) < this.#threshold;
+  }
+
+  /** Counts: an average that has lost `minVolume` events and `minDrop` of what was expected. */
+  #fellShort(average: RecentAverage): boolean {
+    const { mean, expected, windows } = average;
+    return windows * (expected - mean) >= this.#o.minVolume && mean <= (1 - this.#o.minDrop) * expected;
+  }
+
   /** Counts: a rise the recent average shows (a slow builder): its evidence, if past the threshold and the gates. */
   #surplusOpening(surplus: number, effective: number, p: Prediction, at: number): number {
     if (!this.#counts || surplus < this.#threshold) return 0;
@@ -612,9 +657,7 @@ export class KeyModel {
     if (!this.#counts) return true;
     const o = this.#o;
     const single = p.mean - effective >= o.minVolume && effective <= (1 - o.minDrop) * p.mean;
-    const { mean, expected, windows } = this.#recent!;
-    const recent = windows * (expected - mean) >= o.minVolume && mean <= (1 - o.minDrop) * expected;
-    return single || recent;
+    return single || this.#fellShort(this.#recent!);
   }
 
   /** Whether `value` lies clearly beyond the prediction, above (`sign` 1) or below (-1): counts by `minLift` in ratio, values by `closeScore` spreads. */
@@ -633,6 +676,7 @@ export class KeyModel {
   #adopt(at: number, level: number): void {
     this.baseline.adopt(at, level);
     this.#recent?.reset();
+    this.#longRecent?.reset();
   }
 
   /** How much of this window is new: a hopping window shares all but one slide with the one before. */
@@ -641,7 +685,7 @@ export class KeyModel {
   }
 
   /** Learns how this key's surprises usually run (outside open spikes). */
-  #learnTails(w: WindowInput, score: number, shortfall: number): void {
+  #learnTails(w: WindowInput, score: number, shortfall: number, longShortfall: number): void {
     const keep = 1 - decayWeight(w.dtMs, this.#o.calibrationHalfLifeMs);
     this.#recordMs += w.dtMs;
     const share = this.#share(w);
@@ -654,6 +698,8 @@ export class KeyModel {
     this.#shortfall?.learn(shortfall, keep, share);
     this.#surplus?.learn(-shortfall, keep, share); // (the same recent average, read the other way)
     this.#recent?.learn(w.dtMs, share);
+    this.#longShortfall?.learn(longShortfall, keep, share);
+    this.#longRecent?.learn(w.dtMs, share);
   }
 
   /**
@@ -705,7 +751,9 @@ export class KeyModel {
     }
     if (this.#open?.direction === 'falling') return 'hold';
     const expected = this.#fastExpected;
-    const depressed = this.#counts && expected >= o.depressedMinExpected && this.#fast < o.depressedRatio * expected;
+    // (Expecting `depressedMinExpected` is needed to become depressed, not to stay so: a key that expects a
+    // little less at some hours has not come back.)
+    const depressed = this.#counts && (expected >= o.depressedMinExpected || this.#depressedSince !== undefined) && this.#fast < o.depressedRatio * expected;
     if (depressed) {
       this.#depressedSince ??= w.end;
       this.#recoveringUntil = undefined;

@@ -188,6 +188,31 @@ describe('KeyModel', () => {
     expect(openings(steps).filter((i) => steps[i]!.direction === 'rising')).toEqual([]);
   });
 
+  it('sees the stock-out of an item selling about two a window, which an hour of nothing does not prove, and holds its baseline through it', () => {
+    // 1.5-2.5 a window over the day: an hour of none is 20 expected, not proof; hours of none are.
+    const outage = 2 * DAY + 4 * HOUR;
+    const rate = (i: number) => (i >= outage && i < outage + DAY ? 0 : 2 + 0.5 * Math.sin((2 * Math.PI * i) / DAY));
+    for (const seed of [1, 2, 3]) {
+      const steps = run(4 * DAY, steady(rate), {}, seed);
+      const falls = steps.flatMap((s, i) => (s.opened && s.direction === 'falling' ? [i] : []));
+      expect(falls, `seed ${seed}`).toHaveLength(1);
+      expect(falls[0]! - outage, `seed ${seed}`).toBeLessThan(4 * HOUR);
+      // Still expecting the item to sell the day after it stopped: nothing adopted the empty shelf.
+      expect(steps[outage + DAY - 1]!.expected, `seed ${seed}`).toBeGreaterThan(1);
+    }
+  });
+
+  it('stays out of stock through the hours it expects less: a dip of what it expects is not the key coming back', () => {
+    // About two a window (depressedMinExpected), a little less at some hours; out of stock for 30 hours.
+    const outage = 2 * DAY + 6 * HOUR;
+    const rate = (i: number) => (i >= outage && i < outage + 30 * HOUR ? 0 : 2.1 + 0.3 * Math.sin((2 * Math.PI * i) / DAY));
+    for (const seed of [1, 2, 3, 4]) {
+      const steps = run(outage + 30 * HOUR, steady(rate), {}, seed);
+      // The baseline held: at the end it still expects what the item sells, not the empty shelf.
+      expect(Math.min(...steps.slice(outage, outage + 30 * HOUR).map((s) => s.expected)), `seed ${seed}`).toBeGreaterThan(1);
+    }
+  });
+
   it('learns how far its over-dispersion persists: a busy key whose windows vary independently shows a fall to 45% within minutes', () => {
     // ~2,000 events a window, each window's rate drawn afresh (phi 0.04: 20% sd), down to 45% for good on day 2.
     const fall = 2 * DAY;
