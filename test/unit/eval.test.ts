@@ -91,6 +91,24 @@ describe('matching openings to labels', () => {
     expect(flats).toBeGreaterThan(5);
   });
 
+  it('holds a sparse burst to what was drawn: one whose over-dispersed draw shows little is not a label the detector must find', () => {
+    const sparse = SCENARIOS.find((s) => s.name === 'sparse')!;
+    let real = 0;
+    let hidden = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const series = sparse.generate(seed, 7, SMALL_EVAL.stepMs);
+      for (const label of series.labels) {
+        const drawn = series.values.slice(label.onset, label.until - TAIL_STEPS).reduce((a, b) => a + b, 0);
+        if (label.real) {
+          real++;
+          expect(drawn, `seed ${seed} row ${label.onset}`).toBeGreaterThanOrEqual(5);
+        } else if (drawn < 3) hidden++;
+      }
+    }
+    expect(real).toBeGreaterThan(40);
+    expect(hidden).toBeGreaterThan(0);
+  });
+
   it('counts a second opening inside an effect already found as a false alarm', () => {
     const tally = score(series([label(10, 150, true)]), steps(200, [10, 60]), DEFAULT_KEY_OPTIONS);
     expect(tally.rises.found).toBe(1);

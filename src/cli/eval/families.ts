@@ -9,6 +9,7 @@
 import { Rng } from '../../sim/random.js';
 import {
   DAY_MS,
+  drawnSurprise,
   EVAL_START_MS,
   HOUR_MS,
   isRealFall,
@@ -262,6 +263,8 @@ function sparseSeries(seed: number, days: number, stepMs: number): LabelledSerie
   const steps = stepsOf(days, stepMs);
   const t = traffic(rng, logUniform(rng, 0.05, 1), { cycles: rng.chance(0.5), phi: [0.2, 1] });
   const labels: Label[] = [];
+  /** Each label's base rate. */
+  const bases: number[] = [];
   for (const onset of onsets(rng, days, stepMs, perDays(days, 2))) {
     const rate = rateAt(t, onset, steps, stepMs);
     const peak = rng.int(10, 22);
@@ -270,8 +273,16 @@ function sparseSeries(seed: number, days: number, stepMs: number): LabelledSerie
     t.effects.push((step) => (step >= onset && step < onset + length ? height : 1));
     const real = trueSurprise(t, rate, height, length) >= REAL_Z;
     labels.push({ direction: 'rising', onset, until: onset + length + TAIL_STEPS, height, riseSteps: 0, real });
+    bases.push(rate);
   }
-  return render(rng, 'sparse', t, days, stepMs, labels);
+  const series = render(rng, 'sparse', t, days, stepMs, labels);
+  // Held to what was drawn, as real-world labels are: an over-dispersed draw can leave a planned peak of 17 at 0 events.
+  const shown = (label: Label, i: number) => {
+    const length = label.until - TAIL_STEPS - label.onset;
+    const events = series.values.slice(label.onset, label.onset + length).reduce((a, b) => a + b, 0);
+    return drawnSurprise(t, bases[i]!, events, length) >= REAL_Z;
+  };
+  return { ...series, labels: series.labels.map((label, i) => ({ ...label, real: label.real && shown(label, i) })) };
 }
 
 /**

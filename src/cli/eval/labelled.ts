@@ -163,9 +163,14 @@ export function render(rng: Rng, name: string, t: Traffic, days: number, stepMs:
  * pooled share one gamma draw each, so their dispersion adds up as phi / n.
  */
 export function trueSurprise(t: Traffic, rate: number, height: number, windows = 1): number {
+  return drawnSurprise(t, rate, windows * height * rate, windows);
+}
+
+/** The same for `events` actually drawn in those windows: what the data shows, whatever was planned. */
+export function drawnSurprise(t: Traffic, rate: number, events: number, windows = 1): number {
   const q = t.repeat - 1;
   const c = 1 + q + q / (1 + q);
-  return countSurprise((windows * height * rate) / c, (windows * rate) / c, (t.phi * c) / windows);
+  return countSurprise(events / c, (windows * rate) / c, (t.phi * c) / windows);
 }
 
 /** Whether a surge of `height` at `rate` is one the targets hold the detector to. */
