@@ -93,7 +93,12 @@ export async function spawnTestApp(natsUrl: string | undefined, env: Record<stri
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not start within 60s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => {
+      // (Its own process group outlives this one: leave nothing running behind a failed start.)
+      clearInterval(poll);
+      process.kill(-child.pid!, 'SIGKILL');
+      reject(new Error(`app did not start within 60s:\n${output}`));
+    }, 60_000);
     const poll = setInterval(() => {
       const match = /wall at (http:\/\/localhost:\d+)/.exec(output);
       if (match) {
