@@ -203,6 +203,19 @@ export const DEFAULT_KEY_OPTIONS: KeyModelOptions = {
   youngExtremeScore: 16,
 };
 
+/** Expected events mu whose total loss reaches `evidence`: normalEvidence(sqrt(2 mu)) = evidence (bisection; it grows with mu). */
+function provableLoss(evidence: number): number {
+  let lo = 0;
+  let hi = 1;
+  while (normalEvidence(Math.sqrt(2 * hi)) < evidence) hi *= 2;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalEvidence(Math.sqrt(2 * mid)) < evidence) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
 /**
  * The evidence a confirmed opening needs at least: `confirmWindows` windows
  * each `openScore` sd out. Openings and growth alarm at or above it; the
@@ -258,6 +271,8 @@ export class KeyModel {
   #recordMs = 0;
   /** Evidence of one window at `openScore`: a candidate for a spike. */
   readonly #candidate: number;
+  /** Counts: expected events whose total loss is proof of a fall (the Poisson deviance of none, 2 mu, at the threshold). */
+  readonly #provableLoss: number;
   readonly #up: Tails;
   readonly #down: Tails;
   /** Counts: the calibrated record of the recent average's shortfall (falls of sparse keys). */
@@ -321,6 +336,7 @@ export class KeyModel {
     this.#extreme = normalEvidence(options.extremeScore);
     this.#youngExtreme = normalEvidence(options.youngExtremeScore);
     this.#candidate = normalEvidence(options.openScore);
+    this.#provableLoss = provableLoss(this.#threshold);
     const k = options.confirmWindows;
     const tails = (): Tails => ({
       single: new CalibratedTail(normalEvidence, options.calibrationPriorWindows),
@@ -594,7 +610,7 @@ export class KeyModel {
    */
   #needsLongLook(): boolean {
     const recent = this.#recent!;
-    return normalEvidence(Math.sqrt(2 * recent.windows * recent.expected)) < this.#threshold;
+    return recent.windows * recent.expected < this.#provableLoss;
   }
 
   /** Counts: an average that has lost `minVolume` events and `minDrop` of what was expected. */
