@@ -344,14 +344,14 @@ export class KeyModel {
     });
     this.#up = tails();
     this.#down = tails();
-    if (counts) this.#shortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
-    if (counts) this.#surplus = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
     if (counts) {
       this.#recent = new RecentAverage({ ...options, halfLifeMs: options.fallHalfLifeMs });
+      this.#shortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
+      this.#surplus = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
       this.#longRecent = new RecentAverage({ ...options, halfLifeMs: options.longFallHalfLifeMs });
       this.#longShortfall = new CalibratedTail(normalEvidence, options.calibrationPriorWindows);
+      this.#highs = new Float64Array(Math.ceil(options.depressionAdoptMs / DAY_MS) + 1);
     }
-    if (counts) this.#highs = new Float64Array(Math.ceil(options.depressionAdoptMs / DAY_MS) + 1);
   }
 
   /** True while a spike or a candidate for one is open, or the key is depressed or recovering: it must not be forgotten. */
