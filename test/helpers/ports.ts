@@ -1,6 +1,5 @@
 /** A TCP port free on 127.0.0.1 right now (for servers that must be told their port). */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -17,6 +16,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { eventually, spawnTestApp, type ChildApp } from '../helpers/app.js';
 import { ingestedTotal } from '../helpers/faults.js';
 import { publishEvents, validEvents } from '../helpers/events.js';
+import { freePort } from '../helpers/ports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -40,15 +40,6 @@ const interpolate = (text: string, vars: Record<string, string> = {}) =>
 
 const appEnvironment = (vars: Record<string, string> = {}) =>
   Object.fromEntries(Object.entries(trendmon.environment ?? {}).map(([name, value]) => [name, interpolate(String(value), vars)]));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('docker-compose.yml', () => {
   it('runs NATS with JetStream on a volume, monitored, health-checked', () => {

@@ -190,9 +190,8 @@ function dailyShapeSeries(seed: number, days: number, stepMs: number): LabelledS
       labels.push({ ...span, direction, real: at < steps - length });
       labels.push({ ...span, direction: direction === 'rising' ? 'falling' : 'rising', real: false });
       // Its end is the day coming back, whichever way its shape lies from the mean there: neither way counts.
-      for (const back of ['rising', 'falling'] as const) {
-        labels.push({ direction: back, onset: Math.min(at + length, steps), until: Math.min(at + length, steps) + TAIL_STEPS, height: 1, riseSteps: 0, real: false });
-      }
+      const end = Math.min(at + length, steps);
+      for (const back of ['rising', 'falling'] as const) labels.push({ direction: back, onset: end, until: end + TAIL_STEPS, height: 1, riseSteps: 0, real: false });
     } else {
       const factor = logUniform(rng, 1.3, 3) ** (rng.chance(0.5) ? 1 : -1);
       effects.push((step, value) => (step >= onset && step < onset + length ? value * factor : value));
