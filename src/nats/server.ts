@@ -88,10 +88,18 @@ export async function stopStaleNatsServer(dir: string): Promise<number | undefin
       return false;
     }
   };
+  // (It may exit between the look and the signal.)
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // gone already
+    }
+  };
   if (!(pid > 0) || !ours()) return undefined;
-  process.kill(pid, 'SIGTERM');
+  signal('SIGTERM');
   for (let waited = 0; ours(); waited += 100) {
-    if (waited >= 5000) process.kill(pid, 'SIGKILL');
+    if (waited >= 5000) signal('SIGKILL');
     await sleep(100);
   }
   return pid;
